@@ -186,9 +186,12 @@ export const RunEvent = z.discriminatedUnion('type', [
     durationMs: z.number().nonnegative(),
     /** Structured extras (exit code, files changed, verdict...). */
     meta: z.record(z.string(), z.unknown()).optional(),
+    /** Runtime note appended to what the model sees (e.g. a loop warning). */
+    modelNote: z.string().optional(),
   }),
 
-  ev('user.message', { text: z.string() }),
+  /** A message into an agent's conversation: the user's steering, or a runtime nudge. */
+  ev('user.message', { text: z.string(), origin: z.enum(['user', 'runtime']).default('user') }),
   ev('ask_user.asked', { callId: z.string(), question: z.string() }),
   ev('ask_user.answered', { callId: z.string(), answer: z.string() }),
 
@@ -199,6 +202,9 @@ export const RunEvent = z.discriminatedUnion('type', [
     replacedMessages: z.number().int().nonnegative(),
     summary: z.string(),
     tokensBefore: z.number().int().nonnegative(),
+    /** The summarising model call's own usage and cost (counted in budgets). */
+    usage: Usage.optional(),
+    costUsd: z.number().nonnegative().optional(),
   }),
   ev('error', {
     kind: ErrorKind,
