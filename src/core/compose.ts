@@ -61,7 +61,8 @@ export function createRuntimeDeps(opts: CoreOptions): RuntimeDeps {
         gate: new RetryGate(),
         breakers,
         breakerKeyFor: (provider) => breakerKey(provider, baseURLOf(provider)),
-        ...(opts.limits ? { limits: opts.limits } : {}),
+        // Reasoning models can think for minutes before their first token.
+        limits: { firstTokenMs: 180_000, ...opts.limits },
         ...(opts.retry ? { retry: opts.retry } : {}),
       }),
     tools: toolCatalog,

@@ -163,6 +163,7 @@ export const RunEvent = z.discriminatedUnion('type', [
     ttftMs: z.number().nonnegative().optional(),
     attempts: z.number().int().positive(),
   }),
+  /** An attempt failed and will be retried: any partial output streamed by that attempt is void. */
   ev('model.retry', {
     attempt: z.number().int().positive(),
     errorKind: ErrorKind,
