@@ -27,6 +27,10 @@ export type Verdict = z.infer<typeof Verdict>;
 export const ProviderName = z.enum(['openai', 'anthropic']);
 export type ProviderName = z.infer<typeof ProviderName>;
 
+/**
+ * Token usage of one model call. The three input counts do not overlap:
+ * `inputTokens` is uncached input only, so cost = each count × its own price.
+ */
 export const Usage = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),

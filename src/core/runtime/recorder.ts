@@ -3,6 +3,8 @@
  * appends durably (the call returns only after the event is on disk), folds the
  * event into the live RunState and then notifies listeners. `emit` is for
  * ephemeral events (token deltas, command output): listeners only, never disk.
+ * Redaction happens before folding, so secrets reach neither the log, the UI,
+ * the traces nor the model's next prompt.
  */
 import type { RunEvent } from '../events/schema.ts';
 import { EPHEMERAL_EVENT_TYPES } from '../events/schema.ts';

@@ -8,6 +8,9 @@
  * - Every call honours `signal`: on abort it stops promptly and kills anything
  *   it started; `exec` then resolves with `aborted: true` (it never leaves a
  *   process running).
+ * - `ListEntry.path` and `SearchMatch.path` are relative to the workspace root;
+ *   `list` with depth 1 returns direct children only; `writeFile` creates
+ *   missing parent directories.
  * - Failures the model can act on (missing file, binary file, too large, not a
  *   directory) throw SandboxToolError; anything else is infrastructure.
  */
