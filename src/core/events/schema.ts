@@ -221,6 +221,12 @@ export const RunEvent = z.discriminatedUnion('type', [
   ev('model.delta', { text: z.string() }),
   ev('model.tool_delta', { index: z.number().int(), callId: z.string().optional(), name: z.string().optional(), argsDelta: z.string() }),
   ev('tool.output', { callId: z.string(), stream: z.enum(['stdout', 'stderr']), chunk: z.string() }),
+  ev('sandbox.progress', {
+    phase: z.enum(['container', 'image', 'snapshot', 'copy-in', 'restore']),
+    message: z.string(),
+    done: z.number().optional(),
+    total: z.number().optional(),
+  }),
 ]);
 export type RunEvent = z.infer<typeof RunEvent>;
 export type RunEventType = RunEvent['type'];
@@ -230,6 +236,7 @@ export const EPHEMERAL_EVENT_TYPES: ReadonlySet<RunEventType> = new Set([
   'model.delta',
   'model.tool_delta',
   'tool.output',
+  'sandbox.progress',
 ]);
 
 /** What a producer supplies; the log assigns `v`, `runId`, `seq` and `ts`. */

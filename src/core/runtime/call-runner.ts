@@ -89,6 +89,7 @@ async function executeTool(
       throw new RunStop({ kind: 'failed', errorKind: 'sandbox', error: e instanceof Error ? e : new Error(String(e)), message: `The sandbox failed while running ${tool.name}: ${e instanceof Error ? e.message : String(e)}` });
     }
   }
+  if (!tool.readOnly) outcome = await withCheckpoint(ctx, outcome);
   const durationMs = ctx.deps.now() - t0;
   const count = (ctx.state.loopCounts.get(loopSignature(tool.name, args, outcome.output)) ?? 0) + 1;
   const repeat = judgeRepeat(count);
@@ -113,4 +114,26 @@ export function complete(ctx: RunContext, agent: AgentState, call: ToolCallRecor
     ...(outcome.meta ? { meta: outcome.meta } : {}),
     ...(note ? { modelNote: note } : {}),
   });
+}
+
+/** Bounds the checkpoint after an interrupted command, which must still run. */
+const CHECKPOINT_TIMEOUT_MS = 120_000;
+const MAX_CHANGED_PATHS_IN_META = 50;
+
+/**
+ * Records what the tool changed in the workspace as part of the current step,
+ * before its result is recorded (so a crash in between leaves the call
+ * unfinished, and resume treats it by the rules above). It runs even when the
+ * run was just interrupted: a killed command may have changed files.
+ */
+async function withCheckpoint(ctx: RunContext, outcome: ToolOutcome): Promise<ToolOutcome> {
+  const runFiles = ctx.deps.runFiles;
+  if (!runFiles) return outcome;
+  try {
+    const cp = await runFiles.checkpoint(ctx.state.runId, ctx.state.step, AbortSignal.timeout(CHECKPOINT_TIMEOUT_MS));
+    return { ...outcome, meta: { ...outcome.meta, filesChanged: cp.filesChanged, changedPaths: cp.paths.slice(0, MAX_CHANGED_PATHS_IN_META) } };
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    throw new RunStop({ kind: 'failed', errorKind: 'sandbox', error: err, message: `Could not checkpoint the workspace: ${err.message}` });
+  }
 }

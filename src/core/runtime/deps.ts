@@ -5,6 +5,7 @@
 import type { ProviderName, Role, ToolCallRecord, Usage } from '../events/schema.ts';
 import type { ModelRequest, ModelTurnResult, StreamPart, ToolSpec } from '../model/types.ts';
 import type { SandboxPort } from '../sandbox/port.ts';
+import type { RunFilesPort } from '../sandbox/run-files.ts';
 import type { Logger } from '../log/logger.ts';
 
 export interface ModelCaller {
@@ -50,6 +51,8 @@ export interface RuntimeDeps {
   /** Host path of the workspace; `.crewbox/` lives here. */
   workspace: string;
   sandbox: SandboxPort;
+  /** The run's files and checkpoints (the Docker sandbox); absent in unit tests of the loop. */
+  runFiles?: RunFilesPort;
   /** A model caller for one run: its retry gate is shared by all agents of that run only. */
   modelsForRun(): ModelCaller;
   tools: ToolCatalog;

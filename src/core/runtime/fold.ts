@@ -256,6 +256,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case 'model.delta':
     case 'model.tool_delta':
     case 'tool.output':
+    case 'sandbox.progress':
       // Ephemeral: never in the log; ignored if a caller passes them.
       break;
   }

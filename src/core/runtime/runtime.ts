@@ -128,6 +128,8 @@ export class CrewRuntime {
     const timer = setTimeout(() => controller.abort(WALL_TIME_ABORT), Math.max(0, remaining));
     const done = (async () => {
       try {
+        const opened = await openFiles(this.deps, session);
+        if (opened) return opened;
         return await driveRun(session.ctx);
       } finally {
         clearTimeout(timer);
@@ -140,5 +142,32 @@ export class CrewRuntime {
       interrupt: (reason = 'stopped by the user') => controller.abort(reason),
       done,
     };
+  }
+}
+
+/**
+ * Makes the sandbox hold the run's files before the agents act. A failure
+ * (Docker down, disk full) ends this drive as a failed outcome with a typed
+ * error; the run stays resumable and nothing in its log is lost.
+ */
+async function openFiles(deps: RuntimeDeps, session: RunSession): Promise<RunOutcome | undefined> {
+  const s = session.state;
+  if (!deps.runFiles) return undefined;
+  try {
+    await deps.runFiles.open(
+      { runId: s.runId, step: s.step, network: s.config.network, ...(s.forkOf ? { forkOf: s.forkOf } : {}) },
+      session.controller.signal,
+      (p) => session.recorder.emit({ type: 'sandbox.progress', ...p }),
+    );
+    return undefined;
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (session.controller.signal.aborted) {
+      session.recorder.record({ type: 'run.interrupted', reason: String(session.controller.signal.reason ?? 'interrupted') });
+      return { runId: s.runId, status: 'interrupted', summary: 'Interrupted while preparing the sandbox.' };
+    }
+    session.recorder.record({ type: 'error', kind: 'sandbox', message, retryable: true });
+    session.recorder.record({ type: 'run.finished', status: 'failed', summary: message });
+    return { runId: s.runId, status: 'failed', summary: message, error: { kind: 'sandbox', message } };
   }
 }
