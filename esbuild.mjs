@@ -7,12 +7,26 @@ import { existsSync } from 'node:fs';
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
 
+/**
+ * dockerode → ssh2 loads optional native addons (.node) inside try/catch and
+ * falls back to JavaScript without them; leave those requires unresolved.
+ */
+const optionalNativeAddons = {
+  name: 'optional-native-addons',
+  setup(build) {
+    build.onResolve({ filter: /\.node$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
 const common = {
   bundle: true,
+  plugins: [optionalNativeAddons],
   sourcemap: production ? false : 'linked',
   minify: production,
   legalComments: 'none',
   loader: { '.njk': 'text' },
+  // Prefer packages' ESM builds: jsonc-parser's UMD "main" hides its requires from the bundler.
+  mainFields: ['module', 'main'],
   logLevel: 'info',
 };
 
@@ -20,7 +34,7 @@ const common = {
 const targets = [
   {
     // The headless CLI: `crewbox` (package.json "bin").
-    entryPoints: ['src/cli/main.ts'],
+    entryPoints: ['src/cli/bin.ts'],
     outfile: 'dist/cli.cjs',
     platform: 'node',
     target: 'node20',

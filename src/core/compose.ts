@@ -14,6 +14,7 @@ import type { ModelAdapter } from './model/types.ts';
 import { createRedactor, secretsFromEnv } from './redact.ts';
 import { nullLogger, type Logger } from './log/logger.ts';
 import type { SandboxPort } from './sandbox/port.ts';
+import type { RunFilesPort } from './sandbox/run-files.ts';
 import { toolCatalog } from './tools/catalog.ts';
 import { CrewRuntime } from './runtime/runtime.ts';
 import type { RuntimeDeps } from './runtime/deps.ts';
@@ -21,6 +22,8 @@ import type { RuntimeDeps } from './runtime/deps.ts';
 export interface CoreOptions {
   workspace: string;
   sandbox: SandboxPort;
+  /** The Docker sandbox's checkpoint store (absent: no file checkpoints). */
+  runFiles?: RunFilesPort;
   /** Keys from the caller (SecretStorage); the environment is the fallback. */
   apiKeys?: Partial<Record<ProviderName, string>>;
   baseURLs?: Partial<Record<ProviderName, string>>;
@@ -55,6 +58,7 @@ export function createRuntimeDeps(opts: CoreOptions): RuntimeDeps {
   return {
     workspace: opts.workspace,
     sandbox: opts.sandbox,
+    ...(opts.runFiles ? { runFiles: opts.runFiles } : {}),
     modelsForRun: () =>
       new ModelGateway({
         adapterFor,

@@ -7,7 +7,7 @@ import { RunConfig as RunConfigSchema } from './events/schema.ts';
 
 export const DEFAULT_MODELS: Record<ProviderName, { lead: string; worker: string }> = {
   openai: { lead: 'gpt-4.1', worker: 'gpt-4.1-mini' },
-  anthropic: { lead: 'claude-sonnet-4-5', worker: 'claude-haiku-4-5' },
+  anthropic: { lead: 'claude-sonnet-4-6', worker: 'claude-haiku-4-5' },
 };
 
 export const DEFAULT_BUDGETS: Budgets = {

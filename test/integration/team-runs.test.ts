@@ -116,6 +116,32 @@ for (const provider of PROVIDERS) {
       }
     });
 
+    it('keeps calls apart when the model reuses tool-call ids across agents and turns', async () => {
+      const sandbox = bugSandbox();
+      h = await createHarness({
+        provider,
+        sandbox,
+        respond: scriptByRole({
+          orchestrator: [
+            call('delegate', { agent: 'developer', task: 'Run the tests once.' }, 'call_same'),
+            call('delegate', { agent: 'tester', task: 'Run the tests again.' }, 'call_same'),
+            call('finish', { summary: 'Both ran.', verdict: 'fail' }),
+          ],
+          developer: [call('run_command', { command: 'npm test' }, 'call_0'), call('finish', { summary: 'ran' }, 'call_0')],
+          tester: [call('run_command', { command: 'npm test' }, 'call_0'), call('finish', { summary: 'ran', verdict: 'fail' }, 'call_0')],
+        }),
+      });
+      const handle = await h.runtime.start('Ids', { config: h.config() });
+      const outcome = await handle.done;
+      assert.equal(outcome.summary, 'Both ran.');
+      const events = await h.runtime.events(handle.runId);
+      // The second delegation started its own child rather than finding the first.
+      assert.deepEqual(ofType(events, 'agent.started').map((a) => a.role), ['orchestrator', 'developer', 'tester']);
+      // Each command reached the sandbox under its own journal key.
+      assert.equal(sandbox.execs.length, 2);
+      assert.notEqual(sandbox.execs[0]!.callId, sandbox.execs[1]!.callId);
+    });
+
     it('refuses a finish after changes until a tester passes after the last change', async () => {
       const sandbox = bugSandbox();
       h = await createHarness({

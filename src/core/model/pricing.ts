@@ -73,6 +73,7 @@ export const PRICE_TABLE: Readonly<Record<string, ModelPrice>> = {
   'claude-opus-4-1': anthropic(15, 75),
   'claude-opus-4': anthropic(15, 75),
   'claude-opus-4-0': anthropic(15, 75),
+  'claude-sonnet-4-6': anthropic(3, 15),
   'claude-sonnet-4-5': anthropic(3, 15),
   'claude-sonnet-4': anthropic(3, 15),
   'claude-sonnet-4-0': anthropic(3, 15),

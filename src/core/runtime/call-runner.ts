@@ -75,7 +75,7 @@ async function executeTool(
     outcome = await tool.execute(args as never, {
       sandbox: ctx.deps.sandbox,
       signal: ctx.signal,
-      callId: call.id,
+      callId: sandboxCallKey(ctx, agent, call),
       onOutput: (stream, chunk) => ctx.recorder.emit({ type: 'tool.output', agentId: agent.id, callId: call.id, stream, chunk }),
     });
   } catch (e) {
@@ -136,4 +136,14 @@ async function withCheckpoint(ctx: RunContext, outcome: ToolOutcome): Promise<To
     const err = e instanceof Error ? e : new Error(String(e));
     throw new RunStop({ kind: 'failed', errorKind: 'sandbox', error: err, message: `Could not checkpoint the workspace: ${err.message}` });
   }
+}
+
+/**
+ * The key under which the sandbox journals a call. Model call ids are not
+ * unique across agents (and some servers reuse "call_0" every turn), so the
+ * key adds the run, the agent and the agent's turn: unique within the run,
+ * and the same again when a resumed run re-sends the call.
+ */
+export function sandboxCallKey(ctx: RunContext, agent: AgentState, call: ToolCallRecord): string {
+  return `${ctx.state.runId}/${agent.id}/t${agent.steps}/${call.id}`;
 }

@@ -12,6 +12,8 @@ export interface StartedCall {
   name: string;
   args: unknown;
   readOnly: boolean;
+  /** Log position of the tool.started event. */
+  seq: number;
 }
 
 export interface AgentState {
@@ -32,6 +34,8 @@ export interface AgentState {
   /** Steering messages that arrived while tool results were outstanding. */
   queuedUserMessages: string[];
   finished: { summary: string; verdict: Verdict | undefined } | undefined;
+  /** Log position of the agent.started event. */
+  startedSeq: number;
   /** Input tokens of the last model turn (prompt size estimate for compaction). */
   lastPromptTokens: number;
 }
@@ -168,6 +172,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
         started: new Map(),
         queuedUserMessages: [],
         finished: undefined,
+        startedSeq: e.seq,
         lastPromptTokens: 0,
       };
       s.agents.set(a.id, a);
@@ -189,7 +194,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
       }
       break;
     case 'tool.started':
-      agent?.started.set(e.callId, { name: e.name, args: e.args, readOnly: e.readOnly });
+      agent?.started.set(e.callId, { name: e.name, args: e.args, readOnly: e.readOnly, seq: e.seq });
       break;
     case 'tool.completed': {
       if (!agent) break;
@@ -297,10 +302,18 @@ export function activeAgent(s: RunState): AgentState | undefined {
   return current;
 }
 
+/**
+ * The child started by the agent's pending delegate call. Matched by ids and
+ * by log position (started after that call), because a model may reuse a call
+ * id in a later turn.
+ */
 export function childForPendingDelegate(s: RunState, agent: AgentState): AgentState | undefined {
   const call = agent.pending.find((c) => c.name === 'delegate');
   if (!call) return undefined;
-  for (const a of s.agents.values()) if (a.parentCallId === call.id && a.parentAgentId === agent.id) return a;
+  const after = agent.started.get(call.id)?.seq ?? Number.POSITIVE_INFINITY;
+  for (const a of s.agents.values()) {
+    if (a.parentCallId === call.id && a.parentAgentId === agent.id && a.startedSeq > after) return a;
+  }
   return undefined;
 }
 

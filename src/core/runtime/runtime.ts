@@ -24,7 +24,7 @@ import type { RunListener } from './recorder.ts';
 import type { RunOutcome } from './run-driver.ts';
 import { driveRun, WALL_TIME_ABORT } from './run-driver.ts';
 import { openRunSession, writeForkLog, type RunSession } from './run-session.ts';
-import { activeMs } from './fold.ts';
+import { activeMs, totalTokens } from './fold.ts';
 
 export interface RunHandle {
   readonly runId: string;
@@ -126,11 +126,16 @@ export class CrewRuntime {
     const s = session.state;
     const remaining = s.config.budgets.maxWallTimeMs - activeMs(s, this.deps.now());
     const timer = setTimeout(() => controller.abort(WALL_TIME_ABORT), Math.max(0, remaining));
+    const log = this.deps.logger.child({ runId: s.runId });
     const done = (async () => {
       try {
-        const opened = await openFiles(this.deps, session);
-        if (opened) return opened;
-        return await driveRun(session.ctx);
+        log.info('run drive started', { step: s.step, status: s.status });
+        const outcome = (await openFiles(this.deps, session)) ?? (await driveRun(session.ctx));
+        log.info('run drive stopped', { status: outcome.status, step: s.step, tokens: totalTokens(s.usage), costUsd: s.costUsd, ...(outcome.error ? { error: outcome.error } : {}), ...(outcome.haltReason ? { haltReason: outcome.haltReason } : {}) });
+        return outcome;
+      } catch (e) {
+        log.error('run drive crashed', { error: e instanceof Error ? e.message : String(e) });
+        throw e;
       } finally {
         clearTimeout(timer);
         await session.close();
