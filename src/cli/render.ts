@@ -51,7 +51,8 @@ export function createProgressRenderer(write: ProgressWriter): (e: RunEvent) => 
       case 'tool.completed': {
         if (e.name === 'delegate' || (e.name === 'finish' && !e.isError)) break;
         const exit = typeof e.meta?.['exitCode'] === 'number' ? ` exit ${e.meta['exitCode']}` : '';
-        const first = e.output.split('\n').find((l) => l.trim()) ?? '';
+        // The first line of real output, past run_command's own headers.
+        const first = e.output.split('\n').find((l) => l.trim() && !/^(Exit code:|--- std(out|err) ---|> )/.test(l.trim())) ?? '';
         write(`${p}    ${e.isError ? '✗' : '✓'}${exit} ${oneLine(first, 120)}`);
         break;
       }
