@@ -105,6 +105,11 @@ class ExecService {
     if (pending) return { ...pending, replayed: true };
     const stored = this.journal.read(callId);
     if (stored) return { ...stored.result, replayed: true };
+    // replayOnly: a host recovering from its own crash asks what became of a
+    // call; if no supervisor ever claimed it, it must not be started now.
+    if (params.replayOnly === true) {
+      if (this.journal.marker(callId) === undefined) throw new OpError('not_found', `No record of call ${callId} in the journal.`);
+    }
 
     let cwd = this.cwdOf(session);
     let note = '';

@@ -52,7 +52,21 @@ export class DockerSandbox implements SandboxPort {
     return new DockerSandbox(this.source, { ...this.options, session });
   }
 
-  async exec(req: ExecRequest, signal: AbortSignal, onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void): Promise<ExecResult> {
+  exec(req: ExecRequest, signal: AbortSignal, onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void): Promise<ExecResult> {
+    return this.execCall(req, signal, false, onOutput);
+  }
+
+  async recall(req: ExecRequest, signal: AbortSignal, onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void): Promise<ExecResult | undefined> {
+    try {
+      return await this.execCall(req, signal, true, onOutput);
+    } catch (e) {
+      // exec's error mapping turns the supervisor's not_found into a SandboxToolError.
+      if (e instanceof SandboxToolError && e.code === 'not_found') return undefined;
+      throw e;
+    }
+  }
+
+  private async execCall(req: ExecRequest, signal: AbortSignal, replayOnly: boolean, onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void): Promise<ExecResult> {
     const startedAt = Date.now();
     const aborted = (): ExecResult => ({ exitCode: null, stdout: '', stderr: '', timedOut: false, aborted: true, durationMs: Date.now() - startedAt });
     if (signal.aborted) return aborted();
@@ -64,7 +78,7 @@ export class DockerSandbox implements SandboxPort {
       const wire = await this.withRetry((client) =>
         client.call(
           'exec',
-          { callId: req.callId, command: req.command, timeoutMs: req.timeoutMs, session: this.options.session },
+          { callId: req.callId, command: req.command, timeoutMs: req.timeoutMs, session: this.options.session, ...(replayOnly ? { replayOnly } : {}) },
           {
             signal,
             onAbort: () => void client.call('kill', { callId: req.callId }).catch(() => {}),

@@ -44,6 +44,17 @@ describe('call journal across supervisors (real container)', function () {
     assert.equal(await lines(second, '/workspace/once.txt', 'j-once-check'), 'ran\n');
   });
 
+  it('recall answers from the journal or joins, and never starts a call it has no record of', async () => {
+    const sandbox = new DockerSandbox(newLink());
+    const command = 'echo ran >> /workspace/recall.txt; echo done';
+    assert.equal(await sandbox.recall({ command, callId: 'j-recall', timeoutMs: 10_000 }, signal), undefined);
+    assert.equal(await lines(sandbox, '/workspace/recall.txt 2>/dev/null || true', 'j-recall-check-1'), '', 'recall started nothing');
+    const ran = await sandbox.exec({ command, callId: 'j-recall', timeoutMs: 10_000 }, signal);
+    const recalled = await new DockerSandbox(newLink()).recall({ command, callId: 'j-recall', timeoutMs: 10_000 }, signal);
+    assert.deepEqual({ ...recalled, durationMs: 0 }, { ...ran, durationMs: 0 });
+    assert.equal(await lines(sandbox, '/workspace/recall.txt', 'j-recall-check-2'), 'ran\n');
+  });
+
   it('joins a call still running in the supervisor a crashed host left behind', async () => {
     const command = 'sleep 2; echo ran >> /workspace/crash.txt; echo finished';
     const crashed = newLink();

@@ -23,6 +23,8 @@ export async function runPendingCall(ctx: RunContext, agent: AgentState, call: T
   if (started) {
     if (isControlTool(started.name)) return resumeControlTool(ctx, agent, call);
     if (!started.readOnly) {
+      const recovered = await recoverCall(ctx, agent, call, started.args);
+      if (recovered) return complete(ctx, agent, call, await withCheckpoint(ctx, recovered), 0);
       ctx.recorder.record({
         type: 'tool.completed',
         agentId: agent.id,
@@ -146,4 +148,26 @@ async function withCheckpoint(ctx: RunContext, outcome: ToolOutcome): Promise<To
  */
 export function sandboxCallKey(ctx: RunContext, agent: AgentState, call: ToolCallRecord): string {
   return `${ctx.state.runId}/${agent.id}/t${agent.steps}/${call.id}`;
+}
+
+/**
+ * A side-effecting call cut off by the host's crash: ask the tool whether the
+ * sandbox knows its outcome (run_command: the container's journal). Anything
+ * short of a definite answer (no record, no recover step, an error) means the
+ * outcome is unknown; the call is never run again.
+ */
+async function recoverCall(ctx: RunContext, agent: AgentState, call: ToolCallRecord, args: unknown): Promise<ToolOutcome | undefined> {
+  const prepared = ctx.deps.tools.prepare(agent.role, { ...call, argsText: JSON.stringify(args) });
+  if (!prepared.ok || !prepared.tool.recover) return undefined;
+  try {
+    return await prepared.tool.recover(prepared.args as never, {
+      sandbox: ctx.deps.sandbox,
+      signal: ctx.signal,
+      callId: sandboxCallKey(ctx, agent, call),
+      onOutput: (stream, chunk) => ctx.recorder.emit({ type: 'tool.output', agentId: agent.id, callId: call.id, stream, chunk }),
+    });
+  } catch (e) {
+    ctx.deps.logger.warn('could not recover a call cut off by a crash', { callId: call.id, error: e instanceof Error ? e.message : String(e) });
+    return undefined;
+  }
 }

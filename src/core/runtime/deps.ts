@@ -38,6 +38,8 @@ export interface PreparedTool {
   readOnly: boolean;
   /** Absent for control tools (finish, delegate, ask_user), which the runtime handles. */
   execute?(args: never, ctx: ToolContext): Promise<ToolOutcome>;
+  /** After a host crash: the call's outcome if the sandbox knows it without re-running. */
+  recover?(args: never, ctx: ToolContext): Promise<ToolOutcome | undefined>;
 }
 
 export type PreparedCall = { ok: true; tool: PreparedTool; args: unknown } | { ok: false; error: string };

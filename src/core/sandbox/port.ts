@@ -55,6 +55,13 @@ export interface SearchRequest {
 
 export interface SandboxPort {
   exec(req: ExecRequest, signal: AbortSignal, onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void): Promise<ExecResult>;
+  /**
+   * After the host's own crash: what became of an exec sent under `req.callId`
+   * (its journaled result, or the call joined if still running). Never starts
+   * the command; resolves undefined when the sandbox has no record of it (e.g.
+   * a recreated container). Optional: sandboxes without a journal omit it.
+   */
+  recall?(req: ExecRequest, signal: AbortSignal, onOutput?: (stream: 'stdout' | 'stderr', chunk: string) => void): Promise<ExecResult | undefined>;
   readFile(path: string, signal: AbortSignal): Promise<string>;
   writeFile(path: string, content: string, signal: AbortSignal): Promise<void>;
   list(path: string, depth: number, signal: AbortSignal): Promise<ListEntry[]>;

@@ -12,7 +12,12 @@ export const toolCatalog: ToolCatalog = {
       ok: true,
       args,
       tool: tool.kind === 'action'
-        ? { name: tool.name, readOnly: tool.readOnly, execute: (a: never, ctx) => tool.execute(a, ctx) }
+        ? {
+            name: tool.name,
+            readOnly: tool.readOnly,
+            execute: (a: never, ctx) => tool.execute(a, ctx),
+            ...(tool.recover ? { recover: (a: never, ctx: Parameters<typeof tool.execute>[1]) => tool.recover!(a, ctx) } : {}),
+          }
         : { name: tool.name, readOnly: tool.readOnly },
     };
   },

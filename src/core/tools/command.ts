@@ -38,6 +38,14 @@ export const runCommandTool = defineTool({
     );
     return formatExecResult(result, timeoutS);
   },
+  async recover(args, ctx) {
+    if (!ctx.sandbox.recall) return undefined;
+    const timeoutS = args.timeout_s ?? COMMAND_DEFAULT_TIMEOUT_S;
+    const result = await ctx.sandbox.recall({ command: args.command, callId: ctx.callId, timeoutMs: timeoutS * 1000 }, ctx.signal, ctx.onOutput);
+    if (!result) return undefined;
+    const outcome = formatExecResult(result, timeoutS);
+    return { ...outcome, meta: { ...outcome.meta, recovered: true } };
+  },
 });
 
 /** The model-facing report of one command, with structured meta for the log and UI. */

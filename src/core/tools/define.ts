@@ -41,6 +41,11 @@ interface ToolBase<S extends ToolSchema> {
 export interface ActionTool<S extends ToolSchema = ToolSchema> extends ToolBase<S> {
   readonly kind: 'action';
   execute(args: z.output<S>, ctx: ToolContext): Promise<ToolOutcome>;
+  /**
+   * For a call cut off by the host's crash: its outcome if the sandbox can tell
+   * without running anything again, else undefined. Optional.
+   */
+  recover?(args: z.output<S>, ctx: ToolContext): Promise<ToolOutcome | undefined>;
 }
 
 /** finish / delegate / ask_user: schema and description only; the runtime acts on them. */
@@ -57,12 +62,14 @@ interface ToolDefinition<S extends ToolSchema> {
   readOnly: boolean;
 }
 
+type Recover<S extends ToolSchema> = (args: z.output<S>, ctx: ToolContext) => Promise<ToolOutcome | undefined>;
+
 export function defineTool<S extends ToolSchema>(
-  def: ToolDefinition<S> & { execute: (args: z.output<S>, ctx: ToolContext) => Promise<ToolOutcome> },
+  def: ToolDefinition<S> & { execute: (args: z.output<S>, ctx: ToolContext) => Promise<ToolOutcome>; recover?: Recover<S> },
 ): ActionTool<S>;
 export function defineTool<S extends ToolSchema>(def: ToolDefinition<S>): ControlTool<S>;
 export function defineTool<S extends ToolSchema>(
-  def: ToolDefinition<S> & { execute?: (args: z.output<S>, ctx: ToolContext) => Promise<ToolOutcome> },
+  def: ToolDefinition<S> & { execute?: (args: z.output<S>, ctx: ToolContext) => Promise<ToolOutcome>; recover?: Recover<S> },
 ): ActionTool<S> | ControlTool<S> {
   const base = {
     name: def.name,
@@ -76,6 +83,7 @@ export function defineTool<S extends ToolSchema>(
   return {
     ...base,
     kind: 'action',
+    ...(def.recover ? { recover: def.recover } : {}),
     async execute(args, ctx) {
       try {
         return await execute(args, ctx);

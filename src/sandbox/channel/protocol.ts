@@ -91,7 +91,7 @@ export type WireExecResult = OpResult<'exec'>;
 export interface OpParams {
   ping: Record<string, never>;
   version: Record<string, never>;
-  exec: { callId: string; command: string; timeoutMs: number; session?: string };
+  exec: { callId: string; command: string; timeoutMs: number; session?: string; replayOnly?: boolean };
   kill: { callId: string };
   read: { path: string; maxBytes?: number };
   write: { path: string; content: string; encoding?: 'utf8' | 'base64'; callId?: string };
