@@ -10,6 +10,9 @@ import { cpus, platform, release } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eventLogBench } from './event-log.bench.ts';
+import { toolRoundTripBench } from './tool-roundtrip.bench.ts';
+import { workspaceBench } from './workspace.bench.ts';
+import { dockerWorkspaceBench } from './docker-workspace.bench.ts';
 
 export type BenchValue = string | number;
 export type BenchRow = Record<string, BenchValue>;
@@ -26,7 +29,7 @@ export interface BenchModule {
   run(log: (line: string) => void): Promise<BenchReport>;
 }
 
-const MODULES: BenchModule[] = [eventLogBench];
+const MODULES: BenchModule[] = [eventLogBench, toolRoundTripBench, workspaceBench, dockerWorkspaceBench];
 
 function formatValue(v: BenchValue | undefined): string {
   if (v === undefined) return '';

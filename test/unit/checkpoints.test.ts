@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { isStoreError } from '../../src/core/store/errors.ts';
+import { CheckpointStore } from '../../src/sandbox/store/checkpoints.ts';
+import { lookupEntries, parseManifest, serializeManifest, sha256, type Manifest, type ManifestChange } from '../../src/sandbox/store/manifest.ts';
+import { tempDir } from '../support/workspace-fixture.ts';
+
+const h = (s: string): string => sha256(s);
+const file = (content: string, mode = 0o644) => ({ kind: 'file' as const, hash: h(content), mode, size: content.length });
+const upsert = (path: string, content: string, mode = 0o644): ManifestChange => ({ path, entry: file(content, mode) });
+const del = (path: string): ManifestChange => ({ path, deleted: true });
+
+function baseManifest(): Manifest {
+  const m: Manifest = new Map();
+  m.set('src/a.ts', file('a1'));
+  m.set('README.md', file('readme'));
+  m.set('bin', { kind: 'symlink', linkTarget: 'tools/bin', mode: 0o777 });
+  return m;
+}
+
+const contents = (m: Manifest): Record<string, string> => Object.fromEntries([...m].map(([p, e]) => [p, e.kind === 'file' ? e.hash : `->${e.linkTarget}`]).sort());
+
+describe('sandbox manifests', () => {
+  it('serialise deterministically whatever the insertion order, and round-trip', () => {
+    const a = baseManifest();
+    const b = new Map([...a].reverse());
+    assert.equal(serializeManifest(a), serializeManifest(b));
+    assert.deepEqual(parseManifest(serializeManifest(a)), new Map([...a].sort(([x], [y]) => (x < y ? -1 : 1))));
+  });
+
+  it('find a few entries by binary search without parsing the rest, whatever the path characters', () => {
+    const m: Manifest = new Map();
+    for (let i = 0; i < 500; i++) m.set(`dir${i % 7}/file-${i}.ts`, file(`content ${i}`));
+    const tricky = ['a"],["b', 'quote"', 'back\\slash', 'ünïcødé/名前.txt', 'z/last', '0first', 'space name'];
+    for (const p of tricky) m.set(p, file(p));
+    m.set('link', { kind: 'symlink', linkTarget: '"],["x', mode: 0o777 });
+    const text = Buffer.from(serializeManifest(m));
+    const wanted = [...tricky, 'link', 'dir3/file-3.ts', 'dir0/file-497.ts', 'absent', 'dir0/file-0.tsx'];
+    const found = lookupEntries(text, wanted);
+    assert.deepEqual([...found.keys()].sort(), wanted.filter((p) => m.has(p)).sort());
+    for (const [p, e] of found) assert.deepEqual(e, m.get(p));
+    assert.deepEqual(lookupEntries(Buffer.from(serializeManifest(new Map())), ['x']), new Map());
+  });
+
+  it('refuse entries that could escape the workspace or are malformed', () => {
+    for (const bad of [
+      '{"v":1,"entries":[["../x","f",420,1,"' + h('x') + '"]]}',
+      '{"v":1,"entries":[["/etc/passwd","f",420,1,"' + h('x') + '"]]}',
+      '{"v":1,"entries":[["a","f",420,1,"nothex"]]}',
+      '{"v":2,"entries":[]}',
+    ]) {
+      assert.throws(() => parseManifest(bad), bad);
+    }
+  });
+});
+
+describe('CheckpointStore', () => {
+  let ws: string;
+  let store: CheckpointStore;
+  beforeEach(() => {
+    ws = tempDir('crewbox-ckpt-');
+    store = new CheckpointStore(ws);
+  });
+  afterEach(() => rmSync(ws, { recursive: true, force: true }));
+
+  it('shares one snapshot file between runs over the same tree', async () => {
+    const h1 = await store.writeSnapshot(baseManifest());
+    const h2 = await new CheckpointStore(ws).writeSnapshot(new Map([...baseManifest()].reverse()));
+    assert.equal(h1, h2);
+    assert.equal(readdirSync(store.paths.snapshots).length, 1);
+    await store.createRun('r1', h1);
+    await store.createRun('r2', h2);
+    assert.equal((await store.readBase('r1')).snapshot, (await store.readBase('r2')).snapshot);
+  });
+
+  it('rebuilds the state after each step from base + deltas', async () => {
+    await store.createRun('r1', await store.writeSnapshot(baseManifest()));
+    assert.equal((await store.append('r1', 1, [upsert('src/a.ts', 'a2')])).seq, 1);
+    assert.equal((await store.append('r1', 3, [upsert('src/b.ts', 'b1'), del('README.md')])).seq, 2);
+    assert.equal((await store.append('r1', 3, [upsert('src/b.ts', 'b2', 0o755)])).seq, 3);
+
+    const fresh = new CheckpointStore(ws);
+    assert.deepEqual(contents((await fresh.stateAt('r1', 0)).manifest), contents(baseManifest()));
+    assert.deepEqual(contents((await fresh.stateAt('r1', 2)).manifest), { ...contents(baseManifest()), 'src/a.ts': h('a2') });
+    const at3 = await fresh.stateAt('r1', 3);
+    assert.deepEqual(contents(at3.manifest), { 'bin': '->tools/bin', 'src/a.ts': h('a2'), 'src/b.ts': h('b2') });
+    assert.deepEqual(at3.manifest.get('src/b.ts'), file('b2', 0o755));
+    assert.equal(at3.seq, 3);
+    assert.equal(at3.step, 3);
+    assert.deepEqual(contents((await fresh.stateAt('r1')).manifest), contents(at3.manifest));
+  });
+
+  it('ignores a torn last line and cuts it off before the next append', async () => {
+    await store.createRun('r1', await store.writeSnapshot(baseManifest()));
+    await store.append('r1', 1, [upsert('src/a.ts', 'a2')]);
+    appendFileSync(store.paths.runCheckpoints('r1'), '{"step":2,"seq":2,"changes":[{"path":"src/a.ts","ha');
+
+    const reader = new CheckpointStore(ws);
+    assert.equal((await reader.readDeltas('r1')).length, 1);
+    assert.equal((await reader.append('r1', 2, [upsert('src/c.ts', 'c')])).seq, 2);
+    const lines = readFileSync(store.paths.runCheckpoints('r1'), 'utf8').split('\n');
+    assert.equal(lines.length, 3);
+    assert.equal(lines[2], '');
+    assert.deepEqual((await reader.readDeltas('r1')).map((d) => d.seq), [1, 2]);
+  });
+
+  it('treats an unparseable complete last line as torn, and damage earlier as an error', async () => {
+    await store.createRun('r1', await store.writeSnapshot(baseManifest()));
+    await store.append('r1', 1, [upsert('src/a.ts', 'a2')]);
+    appendFileSync(store.paths.runCheckpoints('r1'), 'garbage\n');
+    assert.equal((await new CheckpointStore(ws).readDeltas('r1')).length, 1);
+
+    appendFileSync(store.paths.runCheckpoints('r1'), `${JSON.stringify({ step: 2, seq: 2, changes: [] })}\n`);
+    await assert.rejects(new CheckpointStore(ws).readDeltas('r1'), (e) => isStoreError(e) && e.code === 'invalid_entry');
+  });
+
+  it('detects a damaged snapshot', async () => {
+    const hash = await store.writeSnapshot(baseManifest());
+    writeFileSync(store.paths.snapshot(hash), serializeManifest(new Map([['x', file('x')]])));
+    await assert.rejects(new CheckpointStore(ws).readSnapshot(hash), (e) => isStoreError(e) && e.code === 'invalid_entry');
+  });
+
+  it('forks a run at a step: same base, deltas up to the step, independent afterwards', async () => {
+    const hash = await store.writeSnapshot(baseManifest());
+    await store.createRun('r1', hash);
+    await store.append('r1', 1, [upsert('src/a.ts', 'a2')]);
+    await store.append('r1', 2, [upsert('src/b.ts', 'b1')]);
+    await store.append('r1', 4, [del('src/a.ts')]);
+
+    await store.forkCheckpoints('r1', 2, 'r1-fork');
+    const base = await store.readBase('r1-fork');
+    assert.equal(base.snapshot, hash);
+    assert.deepEqual(base.forkOf, { runId: 'r1', step: 2 });
+    assert.deepEqual(contents((await store.stateAt('r1-fork')).manifest), contents((await store.stateAt('r1', 2)).manifest));
+
+    await store.append('r1-fork', 3, [upsert('src/a.ts', 'fork')]);
+    assert.equal(((await store.stateAt('r1-fork')).manifest.get('src/a.ts') as { hash: string }).hash, h('fork'));
+    assert.equal((await store.stateAt('r1')).manifest.has('src/a.ts'), false);
+    assert.deepEqual((await store.readDeltas('r1')).map((d) => d.step), [1, 2, 4]);
+  });
+
+  it('forks at step 0 with the base alone', async () => {
+    await store.createRun('r1', await store.writeSnapshot(baseManifest()));
+    await store.append('r1', 1, [upsert('src/a.ts', 'a2')]);
+    await store.forkCheckpoints('r1', 0, 'r2');
+    assert.deepEqual(contents((await store.stateAt('r2')).manifest), contents(baseManifest()));
+    assert.equal((await store.append('r2', 1, [del('bin')])).seq, 1);
+  });
+
+  it('knows which runs exist', async () => {
+    assert.equal(await store.hasRun('r1'), false);
+    await store.createRun('r1', await store.writeSnapshot(new Map()));
+    assert.equal(await store.hasRun('r1'), true);
+    assert.deepEqual((await store.stateAt('r1')).manifest, new Map());
+  });
+});
