@@ -106,7 +106,7 @@ export const dockerWorkspaceBench: BenchModule = {
           await files.clear(signal);
           ours.push(await time(() => createRunFiles({ workspace: ws, containerFiles: files }).open({ runId: `bench-copy-${i}`, step: 0, network: false }, signal)));
           await files.clear(signal);
-          theirs.push(await time(() => execSync(`tar -C ${ws} -cf - -T ${fileList} | docker cp - ${container.id}:/workspace`)));
+          theirs.push(await time(() => execSync(`tar --owner=${container.uid} --group=${container.gid} -C ${ws} -cf - -T ${fileList} | docker cp - ${container.id}:/workspace`)));
         }
         rows.push(row('copy-in to a fresh /workspace', ours, 'tar -c | docker cp -', theirs));
 
