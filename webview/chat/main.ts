@@ -1,0 +1,27 @@
+/**
+ * Entry of the chat webview bundle (dist/webview/chat.js): connects to the
+ * host, mounts the view into #app, and starts the ready handshake. The host
+ * answers the handshake and then sends the chat's state.
+ */
+import '../shared/zod-csp.ts';
+import { connect } from '../shared/vscode-api.ts';
+import { ChatStore } from './model/chat-store.ts';
+import { chatNotificationHandlers } from './model/host-notifications.ts';
+import type { Drafts } from './view/composer.ts';
+import { ChatApp } from './view/chat-app.ts';
+
+const root = document.getElementById('app');
+if (!root) throw new Error('The chat page has no #app element.');
+
+let app: ChatApp | undefined;
+const store = new ChatStore(() => app?.scheduleRender());
+const { api, channel } = connect('chat', chatNotificationHandlers(store));
+app = new ChatApp(root, store, channel, {
+  load: () => api.getState() as { drafts?: Drafts } | undefined,
+  save: (state) => api.setState(state),
+});
+
+void channel.ready().then((reply) => {
+  if (reply.ok) store.connectedAs(reply.value.trusted, reply.value.untrustedReason);
+  else store.showError(reply.error);
+});
