@@ -3,7 +3,7 @@
  * `.dockerignore`, packed as a tar for the engine, and a content hash that
  * changes whenever anything sent to the engine changes.
  *
- * `.dockerignore` is mapped onto gitignore rules (the `ignore` package):
+ * `.dockerignore` is mapped onto gitignore rules (sync/ignore-rules.ts):
  * every pattern is anchored at the context root, as Docker does, and `!`
  * exceptions work. One difference remains: a file inside an excluded folder
  * cannot be re-included (gitignore semantics). As with the docker CLI, the
@@ -14,7 +14,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import ignore, { type Ignore } from 'ignore';
+import { IgnoreRules } from './sync/ignore-rules.ts';
 import { packTar, type TarEntry } from './tar-pack.ts';
 
 /** Archive name of a Dockerfile that lives outside its context folder. */
@@ -57,7 +57,9 @@ export function dockerignoreRules(text: string): string[] {
 export async function readBuildContext(dir: string, dockerfile: string): Promise<BuildContext> {
   const root = path.resolve(dir);
   const rules = await readFile(path.join(root, '.dockerignore'), 'utf8').then(dockerignoreRules, () => []);
-  const ig = ignore().add(rules);
+  // .dockerignore rules are root-anchored gitignore rules (see dockerignoreRules).
+  const ig = new IgnoreRules();
+  if (rules.length > 0) ig.add('', rules.join('\n'));
   const entries: ContextEntry[] = [];
   await walk(root, '', ig, entries);
 
@@ -75,19 +77,19 @@ export async function readBuildContext(dir: string, dockerfile: string): Promise
   return { dir: root, dockerfile: archiveName, entries };
 }
 
-async function walk(root: string, relDir: string, ig: Ignore, out: ContextEntry[]): Promise<void> {
+async function walk(root: string, relDir: string, ig: IgnoreRules, out: ContextEntry[]): Promise<void> {
   const dirents = await readdir(path.join(root, relDir), { withFileTypes: true });
   dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const dirent of dirents) {
     const rel = relDir === '' ? dirent.name : `${relDir}/${dirent.name}`;
     const source = path.join(root, rel);
     if (dirent.isDirectory()) {
-      if (ig.ignores(`${rel}/`)) continue;
+      if (ig.ignores(rel, true)) continue;
       const info = await lstat(source);
       out.push({ rel, kind: 'dir', mode: info.mode & 0o7777, size: 0, source });
       await walk(root, rel, ig, out);
     } else if (dirent.isFile() || dirent.isSymbolicLink()) {
-      if (ig.ignores(rel)) continue;
+      if (ig.ignores(rel, false)) continue;
       const info = await lstat(source);
       if (info.isSymbolicLink()) out.push({ rel, kind: 'symlink', mode: 0o777, size: 0, source, target: await readlink(source) });
       else out.push({ rel, kind: 'file', mode: info.mode & 0o7777, size: info.size, source });
