@@ -3,6 +3,7 @@
 // Usage: node esbuild.mjs [--watch] [--production]
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
+import { buildWebviews } from './webview/build.mjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -54,6 +55,8 @@ const targets = [
 
 if (watch) {
   for (const t of targets) await (await esbuild.context({ ...common, ...t })).watch();
+  await buildWebviews({ production, watch: true });
 } else {
-  await Promise.all(targets.map((t) => esbuild.build({ ...common, ...t })));
+  // One bundle per webview (dist/webview/), built by webview/build.mjs.
+  await Promise.all([...targets.map((t) => esbuild.build({ ...common, ...t })), buildWebviews({ production })]);
 }
