@@ -19,7 +19,7 @@
 import type { ExecRequest, ExecResult, ListEntry, SandboxPort, SearchMatch, SearchRequest, SandboxToolErrorCode } from '../core/sandbox/port.ts';
 import { SandboxToolError } from '../core/sandbox/port.ts';
 import { SandboxChannelError, SupervisorOpError } from './channel/errors.ts';
-import type { ChannelSource } from './channel/link.ts';
+import { withChannelRetry, type ChannelSource } from './channel/link.ts';
 import type { Notification, WireExecResult } from './channel/protocol.ts';
 import type { RpcClient } from './channel/rpc-client.ts';
 
@@ -75,7 +75,7 @@ export class DockerSandbox implements SandboxPort {
       else onOutput?.('stderr', `\n[crewbox: live output paused after ${n.bytes} bytes; the result keeps the beginning and the end]\n`);
     };
     try {
-      const wire = await this.withRetry((client) =>
+      const wire = await withChannelRetry(this.source, (client) =>
         client.call(
           'exec',
           { callId: req.callId, command: req.command, timeoutMs: req.timeoutMs, session: this.options.session, ...(replayOnly ? { replayOnly } : {}) },
@@ -127,21 +127,12 @@ export class DockerSandbox implements SandboxPort {
 
   private async run<T>(fn: (client: RpcClient) => Promise<T>): Promise<T> {
     try {
-      return await this.withRetry(fn);
+      return await withChannelRetry(this.source, fn);
     } catch (e) {
       throw mapError(e);
     }
   }
 
-  /** One more attempt over a fresh supervisor when the channel ended but the container is there. */
-  private async withRetry<T>(fn: (client: RpcClient) => Promise<T>): Promise<T> {
-    try {
-      return await fn(await this.source.client());
-    } catch (e) {
-      if (!(e instanceof SandboxChannelError && e.code === 'closed')) throw e;
-      return fn(await this.source.client());
-    }
-  }
 }
 
 function toExecResult(w: WireExecResult): ExecResult {

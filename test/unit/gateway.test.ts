@@ -3,56 +3,9 @@ import type { ProviderName } from '../../src/core/events/schema.ts';
 import { BreakerRegistry } from '../../src/core/model/breaker.ts';
 import { ModelError, type ModelErrorKind } from '../../src/core/model/errors.ts';
 import { ModelGateway, type AttemptLimits, type RetryInfo, type RetryPolicy } from '../../src/core/model/gateway.ts';
-import { RetryGate, type Clock } from '../../src/core/model/retry-gate.ts';
+import { RetryGate } from '../../src/core/model/retry-gate.ts';
+import { FakeClock, settle } from '../support/fake-clock.ts';
 import type { ModelAdapter, ModelRequest, StreamPart } from '../../src/core/model/types.ts';
-
-// ---------------------------------------------------------------- fake clock
-
-/** Manual time: sleeps resolve only when the test moves the clock past them. */
-class FakeClock implements Clock {
-  private time = 0;
-  private timers: { at: number; wake: () => void }[] = [];
-
-  now(): number {
-    return this.time;
-  }
-
-  sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
-      const timer = {
-        at: this.time + ms,
-        wake: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      const onAbort = (): void => {
-        this.timers = this.timers.filter((t) => t !== timer);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.timers.push(timer);
-    });
-  }
-
-  /** Moves time forward, timer by timer, until `promise` settles; returns its outcome. */
-  async run<T>(promise: Promise<T>): Promise<T> {
-    const status = track(promise);
-    for (let fired = 0; ; fired++) {
-      await settle();
-      if (status.state !== 'pending') return promise;
-      const due = [...this.timers].sort((a, b) => a.at - b.at)[0];
-      if (!due) throw new Error('stuck: the promise is pending and nothing is scheduled');
-      if (fired > 10_000) throw new Error('runaway: too many timers');
-      this.timers = this.timers.filter((t) => t !== due);
-      this.time = due.at;
-      due.wake();
-    }
-  }
-}
-
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function track<T>(promise: Promise<T>): { readonly state: 'pending' | 'resolved' | 'rejected'; readonly error: unknown } {
   const t = { state: 'pending' as 'pending' | 'resolved' | 'rejected', error: undefined as unknown };

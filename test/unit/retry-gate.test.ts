@@ -1,53 +1,6 @@
 import assert from 'node:assert/strict';
-import { RetryGate, systemClock, type Clock } from '../../src/core/model/retry-gate.ts';
-
-/** Manual time: sleeps resolve only when the test moves the clock past them. */
-class FakeClock implements Clock {
-  private time = 0;
-  private timers: { at: number; wake: () => void }[] = [];
-
-  now(): number {
-    return this.time;
-  }
-
-  sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason);
-      const timer = {
-        at: this.time + ms,
-        wake: () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      const onAbort = (): void => {
-        this.timers = this.timers.filter((t) => t !== timer);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.timers.push(timer);
-    });
-  }
-
-  get pendingTimers(): number {
-    return this.timers.length;
-  }
-
-  async advanceTo(end: number): Promise<void> {
-    for (;;) {
-      await settle();
-      const due = this.timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((t) => t !== due);
-      this.time = due.at;
-      due.wake();
-    }
-    this.time = end;
-    await settle();
-  }
-}
-
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+import { RetryGate, systemClock } from '../../src/core/model/retry-gate.ts';
+import { FakeClock, settle } from '../support/fake-clock.ts';
 
 function track<T>(promise: Promise<T>): { readonly state: 'pending' | 'resolved' | 'rejected'; readonly error: unknown } {
   const t = { state: 'pending' as 'pending' | 'resolved' | 'rejected', error: undefined as unknown };

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { RunEvent } from '../events/schema.ts';
 import type { Redactor } from '../redact.ts';
 import { buildSpans } from './spans.ts';
-import type { Span, SpanEvent, SpanStatus } from './types.ts';
+import type { Span, SpanEvent, SpanStatus, Totals } from './types.ts';
 
 export type OtlpAnyValue =
   | { stringValue: string }
@@ -107,6 +107,19 @@ class Attributes {
     return this;
   }
 
+  /** Aggregates of a run or agent span (its own work and its sub-agents'). */
+  totals(t: Totals): this {
+    return this.set('crewbox.steps', t.steps)
+      .set('crewbox.cost_usd', t.costUsd)
+      .set('crewbox.usage.input_tokens', t.usage.inputTokens)
+      .set('crewbox.usage.output_tokens', t.usage.outputTokens)
+      .set('crewbox.usage.cache_read_tokens', t.usage.cacheReadTokens)
+      .set('crewbox.usage.cache_write_tokens', t.usage.cacheWriteTokens)
+      .set('crewbox.cache_hit_ratio', t.cacheHitRatio)
+      .set('crewbox.tool_calls', t.toolCalls)
+      .set('crewbox.tool_errors', t.toolErrors);
+  }
+
   /** Non-string structured values are recorded as JSON text. */
   json(key: string, value: unknown): this {
     if (value === undefined) return this;
@@ -131,15 +144,7 @@ function spanAttributes(span: Span, runId: string, maxLength: number): Attribute
         .set('crewbox.run.interruptions', a.interruptions)
         .set('crewbox.run.resumes', a.resumes)
         .set('crewbox.run.active_ms', a.activeMs)
-        .set('crewbox.steps', a.totals.steps)
-        .set('crewbox.cost_usd', a.totals.costUsd)
-        .set('crewbox.usage.input_tokens', a.totals.usage.inputTokens)
-        .set('crewbox.usage.output_tokens', a.totals.usage.outputTokens)
-        .set('crewbox.usage.cache_read_tokens', a.totals.usage.cacheReadTokens)
-        .set('crewbox.usage.cache_write_tokens', a.totals.usage.cacheWriteTokens)
-        .set('crewbox.cache_hit_ratio', a.totals.cacheHitRatio)
-        .set('crewbox.tool_calls', a.totals.toolCalls)
-        .set('crewbox.tool_errors', a.totals.toolErrors);
+        .totals(a.totals);
     }
     case 'agent': {
       const a = span.attributes;
@@ -155,15 +160,7 @@ function spanAttributes(span: Span, runId: string, maxLength: number): Attribute
         .set('crewbox.agent.verdict', a.verdict)
         .set('crewbox.agent.summary', a.summary)
         .set('crewbox.step', a.step)
-        .set('crewbox.steps', a.totals.steps)
-        .set('crewbox.cost_usd', a.totals.costUsd)
-        .set('crewbox.usage.input_tokens', a.totals.usage.inputTokens)
-        .set('crewbox.usage.output_tokens', a.totals.usage.outputTokens)
-        .set('crewbox.usage.cache_read_tokens', a.totals.usage.cacheReadTokens)
-        .set('crewbox.usage.cache_write_tokens', a.totals.usage.cacheWriteTokens)
-        .set('crewbox.cache_hit_ratio', a.totals.cacheHitRatio)
-        .set('crewbox.tool_calls', a.totals.toolCalls)
-        .set('crewbox.tool_errors', a.totals.toolErrors);
+        .totals(a.totals);
     }
     case 'model': {
       const a = span.attributes;

@@ -23,9 +23,8 @@ import { pipeline } from 'node:stream';
 import type { DockerEngine } from '../docker/engine.ts';
 import type { ContainerFiles, FileSnapshot, ListedEntry } from '../container-files.ts';
 import { SandboxChannelError, SupervisorOpError } from './errors.ts';
-import type { ChannelSource } from './link.ts';
+import { withChannelRetry, type ChannelSource } from './link.ts';
 import type { OpResult } from './protocol.ts';
-import type { RpcClient } from './rpc-client.ts';
 import { reownTar } from './tar-owner.ts';
 
 export interface ChannelContainerFilesOptions {
@@ -74,7 +73,7 @@ export class ChannelContainerFiles implements ContainerFiles {
   }
 
   async drainChanges(signal: AbortSignal): Promise<{ paths: string[]; overflow: boolean }> {
-    const { result, pid } = await this.withRetry(async (c) => ({ result: await c.call('changes', {}, { signal }), pid: c.info?.pid }));
+    const { result, pid } = await withChannelRetry(this.source, async (c) => ({ result: await c.call('changes', {}, { signal }), pid: c.info?.pid }));
     const sameTracker = pid !== undefined && pid === this.lastDrainPid;
     this.lastDrainPid = pid;
     return { paths: result.paths, overflow: result.overflow || !sameTracker };
@@ -84,26 +83,26 @@ export class ChannelContainerFiles implements ContainerFiles {
     const out: FileSnapshot[] = [];
     for (let i = 0; i < paths.length; i += this.batchSize) {
       const batch = paths.slice(i, i + this.batchSize);
-      const { files } = await this.withRetry((c) => c.call('readFiles', { paths: batch }, { signal }));
+      const { files } = await withChannelRetry(this.source, (c) => c.call('readFiles', { paths: batch }, { signal }));
       for (const f of files) out.push(await this.snapshot(f, signal));
     }
     return out;
   }
 
   async listAll(signal: AbortSignal): Promise<ListedEntry[]> {
-    const { entries } = await this.withRetry((c) => c.call('listAll', {}, { signal }));
+    const { entries } = await withChannelRetry(this.source, (c) => c.call('listAll', {}, { signal }));
     return entries;
   }
 
   async deletePaths(paths: string[], signal: AbortSignal): Promise<void> {
     for (let i = 0; i < paths.length; i += this.batchSize) {
       const batch = paths.slice(i, i + this.batchSize);
-      await this.withRetry((c) => c.call('deletePaths', { paths: batch }, { signal }));
+      await withChannelRetry(this.source, (c) => c.call('deletePaths', { paths: batch }, { signal }));
     }
   }
 
   async clear(signal: AbortSignal): Promise<void> {
-    await this.withRetry((c) => c.call('clear', {}, { signal }));
+    await withChannelRetry(this.source, (c) => c.call('clear', {}, { signal }));
   }
 
   private async snapshot(f: WireFile, signal: AbortSignal): Promise<FileSnapshot> {
@@ -122,7 +121,7 @@ export class ChannelContainerFiles implements ContainerFiles {
     for (;;) {
       let chunk: OpResult<'readChunk'>;
       try {
-        chunk = await this.withRetry((c) => c.call('readChunk', { path, offset, length: this.chunkBytes }, { signal }));
+        chunk = await withChannelRetry(this.source, (c) => c.call('readChunk', { path, offset, length: this.chunkBytes }, { signal }));
       } catch (e) {
         if (e instanceof SupervisorOpError && e.code === 'not_found') return null;
         throw e;
@@ -134,12 +133,4 @@ export class ChannelContainerFiles implements ContainerFiles {
     }
   }
 
-  private async withRetry<T>(fn: (client: RpcClient) => Promise<T>): Promise<T> {
-    try {
-      return await fn(await this.source.client());
-    } catch (e) {
-      if (!(e instanceof SandboxChannelError && e.code === 'closed')) throw e;
-      return fn(await this.source.client());
-    }
-  }
 }

@@ -53,3 +53,17 @@ export class SupervisorLink implements ChannelSource {
     await live?.close();
   }
 }
+
+/**
+ * Runs `fn` on the source's client, once more over a fresh supervisor when
+ * the channel had ended (the container is still there; a supervisor restart
+ * is transparent to callers).
+ */
+export async function withChannelRetry<T>(source: ChannelSource, fn: (client: RpcClient) => Promise<T>): Promise<T> {
+  try {
+    return await fn(await source.client());
+  } catch (e) {
+    if (!(e instanceof SandboxChannelError && e.code === 'closed')) throw e;
+    return fn(await source.client());
+  }
+}
