@@ -13,6 +13,7 @@ import { eventLogBench } from './event-log.bench.ts';
 import { toolRoundTripBench } from './tool-roundtrip.bench.ts';
 import { workspaceBench } from './workspace.bench.ts';
 import { dockerWorkspaceBench } from './docker-workspace.bench.ts';
+import { webviewBench } from './webview.bench.ts';
 
 export type BenchValue = string | number;
 export type BenchRow = Record<string, BenchValue>;
@@ -29,7 +30,7 @@ export interface BenchModule {
   run(log: (line: string) => void): Promise<BenchReport>;
 }
 
-const MODULES: BenchModule[] = [eventLogBench, toolRoundTripBench, workspaceBench, dockerWorkspaceBench];
+const MODULES: BenchModule[] = [eventLogBench, toolRoundTripBench, workspaceBench, dockerWorkspaceBench, webviewBench];
 
 function formatValue(v: BenchValue | undefined): string {
   if (v === undefined) return '';
