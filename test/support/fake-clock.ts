@@ -3,6 +3,19 @@ import type { Clock } from '../../src/core/model/retry-gate.ts';
 
 export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Watches a promise's state without awaiting it. */
+export function track<T>(promise: Promise<T>): { readonly state: 'pending' | 'resolved' | 'rejected'; readonly error: unknown } {
+  const t = { state: 'pending' as 'pending' | 'resolved' | 'rejected', error: undefined as unknown };
+  promise.then(
+    () => (t.state = 'resolved'),
+    (e: unknown) => {
+      t.state = 'rejected';
+      t.error = e;
+    },
+  );
+  return t;
+}
+
 /** Manual time: sleeps resolve only when the test moves the clock past them. */
 export class FakeClock implements Clock {
   private time = 0;

@@ -4,20 +4,8 @@ import { BreakerRegistry } from '../../src/core/model/breaker.ts';
 import { ModelError, type ModelErrorKind } from '../../src/core/model/errors.ts';
 import { ModelGateway, type AttemptLimits, type RetryInfo, type RetryPolicy } from '../../src/core/model/gateway.ts';
 import { RetryGate } from '../../src/core/model/retry-gate.ts';
-import { FakeClock, settle } from '../support/fake-clock.ts';
+import { FakeClock, settle, track } from '../support/fake-clock.ts';
 import type { ModelAdapter, ModelRequest, StreamPart } from '../../src/core/model/types.ts';
-
-function track<T>(promise: Promise<T>): { readonly state: 'pending' | 'resolved' | 'rejected'; readonly error: unknown } {
-  const t = { state: 'pending' as 'pending' | 'resolved' | 'rejected', error: undefined as unknown };
-  promise.then(
-    () => (t.state = 'resolved'),
-    (e: unknown) => {
-      t.state = 'rejected';
-      t.error = e;
-    },
-  );
-  return t;
-}
 
 // ------------------------------------------------------- scripted adapter
 

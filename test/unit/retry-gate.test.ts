@@ -1,18 +1,6 @@
 import assert from 'node:assert/strict';
 import { RetryGate, systemClock } from '../../src/core/model/retry-gate.ts';
-import { FakeClock, settle } from '../support/fake-clock.ts';
-
-function track<T>(promise: Promise<T>): { readonly state: 'pending' | 'resolved' | 'rejected'; readonly error: unknown } {
-  const t = { state: 'pending' as 'pending' | 'resolved' | 'rejected', error: undefined as unknown };
-  promise.then(
-    () => (t.state = 'resolved'),
-    (e: unknown) => {
-      t.state = 'rejected';
-      t.error = e;
-    },
-  );
-  return t;
-}
+import { FakeClock, settle, track } from '../support/fake-clock.ts';
 
 describe('RetryGate', () => {
   const never = new AbortController().signal;
