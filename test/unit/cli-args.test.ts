@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseCommandLine, positiveNumber, requireRunId, UsageError } from '../../src/cli/args.ts';
 import { main } from '../../src/cli/main.ts';
@@ -43,5 +45,18 @@ describe('crewbox command line', () => {
     const io = recordingIo({});
     assert.equal(await main(['run', '--provider', 'anthropic', 'fix it'], io), 1);
     assert.deepEqual(io.stderr, ['No Anthropic API key: set ANTHROPIC_API_KEY (or pass --provider to use the other one).']);
+  });
+
+  it('says in one sentence that Docker is down, exits 1, and creates nothing', async () => {
+    const ws = mkdtempSync(path.join(tmpdir(), 'crewbox-nodocker-'));
+    try {
+      const io = recordingIo({ OPENAI_API_KEY: 'sk-test-0000000000', DOCKER_HOST: `unix://${ws}/no-such.sock` });
+      assert.equal(await main(['run', '--workspace', ws, 'fix it'], io), 1);
+      assert.equal(io.stderr.length, 1);
+      assert.match(io.stderr[0]!, /^Docker is not running or not installed: no Docker socket at unix:\/\/.*\. Install Docker and start it/);
+      assert.equal(existsSync(path.join(ws, '.crewbox', 'runs')), false, 'no run was created');
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
   });
 });

@@ -5,6 +5,8 @@
  * with one user-facing sentence saying what is wrong and how to fix it.
  */
 import Docker from 'dockerode';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { PassThrough } from 'node:stream';
 
@@ -120,15 +122,39 @@ export interface BuildProgress {
   line: string;
 }
 
+/** dockerode options for a DOCKER_HOST value (unix://, npipe://, tcp:// with optional TLS, ssh://). */
+export function connectionOptions(dockerHost: string | undefined, env: Readonly<Record<string, string | undefined>>): Docker.DockerOptions {
+  if (!dockerHost) return { socketPath: '/var/run/docker.sock' };
+  if (dockerHost.startsWith('unix://')) return { socketPath: dockerHost.slice('unix://'.length) };
+  if (dockerHost.startsWith('npipe://')) return { socketPath: dockerHost.slice('npipe://'.length) };
+  const url = new URL(dockerHost);
+  if (url.protocol === 'ssh:') {
+    return { protocol: 'ssh', host: url.hostname, port: Number(url.port || 22), ...(url.username ? { username: url.username } : {}) };
+  }
+  const tls = Boolean(env['DOCKER_TLS_VERIFY']) && env['DOCKER_TLS_VERIFY'] !== '0';
+  const port = Number(url.port || (tls ? 2376 : 2375));
+  if (!tls) return { protocol: 'http', host: url.hostname, port };
+  const certDir = env['DOCKER_CERT_PATH'] ?? path.join(env['HOME'] ?? '', '.docker');
+  return {
+    protocol: 'https',
+    host: url.hostname,
+    port,
+    ca: readFileSync(path.join(certDir, 'ca.pem')),
+    cert: readFileSync(path.join(certDir, 'cert.pem')),
+    key: readFileSync(path.join(certDir, 'key.pem')),
+  };
+}
+
 export class DockerEngine {
   private readonly docker: Docker;
   readonly host: string;
 
   constructor(env: Readonly<Record<string, string | undefined>> = process.env) {
-    // dockerode/docker-modem read DOCKER_HOST (unix://, tcp://, npipe://) themselves.
-    const dockerHost = env['DOCKER_HOST'];
+    // DOCKER_HOST is read from the env we are given (not process.env), so the
+    // extension and tests decide which engine is used.
+    const dockerHost = env['DOCKER_HOST']?.trim() || undefined;
     this.host = dockerHost ?? '/var/run/docker.sock';
-    this.docker = dockerHost ? new Docker() : new Docker({ socketPath: '/var/run/docker.sock' });
+    this.docker = new Docker(connectionOptions(dockerHost, env));
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
