@@ -1,0 +1,291 @@
+/**
+ * The command palette (category "Crewbox"). Each command goes through the
+ * same RunController as the chat, so the chat shows what a command started.
+ * Expected failures are shown as one sentence with action buttons; anything
+ * else is logged and reported with Show Logs.
+ */
+import * as vscode from 'vscode';
+import type { Logger } from '../core/log/logger.ts';
+import { ACTION_LABELS } from '../protocol/error-actions.ts';
+import { RequestFailed } from '../protocol/host-channel.ts';
+import type { ErrorAction } from '../protocol/schemas.ts';
+import { promptForApiKey, type ApiKeys } from './api-keys.ts';
+import type { ChatViewProvider } from './chat-view.ts';
+import { toRequestFailed } from './failures.ts';
+import type { RunController } from './run-controller.ts';
+import type { CrewboxSettings } from './settings.ts';
+import { UNTRUSTED_REASON } from './trust.ts';
+import { fixProblemsGoal, writeTestsGoal, type Problem, type ProblemSeverity } from './task-goals.ts';
+
+export interface CommandDeps {
+  controller: RunController | undefined;
+  workspace: string | undefined;
+  installDir: string;
+  env: Readonly<Record<string, string | undefined>>;
+  chat: ChatViewProvider;
+  keys: ApiKeys;
+  settings(): CrewboxSettings;
+  output: vscode.LogOutputChannel;
+  logger: Logger;
+}
+
+export const COMMANDS = {
+  newTask: 'crewbox.newTask',
+  fixProblems: 'crewbox.fixProblems',
+  writeTests: 'crewbox.writeTests',
+  continueRun: 'crewbox.continueRun',
+  stopRun: 'crewbox.stopRun',
+  reviewChanges: 'crewbox.reviewChanges',
+  applyAllChanges: 'crewbox.applyAllChanges',
+  discardRun: 'crewbox.discardRun',
+  showRunHistory: 'crewbox.showRunHistory',
+  openTrace: 'crewbox.openTrace',
+  rebuildSandbox: 'crewbox.rebuildSandbox',
+  setApiKey: 'crewbox.setApiKey',
+} as const;
+
+const NO_FOLDER = 'Open a folder first; runs work on a workspace folder.';
+
+/** Commands that exist but whose feature lands later. */
+const NOT_YET: Partial<Record<keyof typeof COMMANDS, string>> = {
+  reviewChanges: 'Crewbox: reviewing changes in the diff editor is not available yet. Use "Crewbox: Apply All Changes" (it never overwrites your own edits).',
+  discardRun: 'Crewbox: Discard Run is not available yet. A run\'s changes stay out of your files until you apply them.',
+  openTrace: 'Crewbox: the trace view is not available yet. Use "crewbox trace RUN_ID" in a terminal.',
+};
+
+/** Registers every command; returns the actions so the webviews' error buttons can use them. */
+export function registerCommands(context: vscode.ExtensionContext, deps: CommandDeps): CommandActions {
+  const actions = new CommandActions(deps);
+  const register = (id: string, fn: (...args: unknown[]) => unknown) =>
+    context.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+      try {
+        await fn(...args);
+      } catch (e) {
+        await actions.showFailure(e);
+      }
+    }));
+  register(COMMANDS.newTask, () => actions.newTask());
+  register(COMMANDS.fixProblems, () => actions.fixProblems());
+  register(COMMANDS.writeTests, () => actions.writeTests());
+  register(COMMANDS.continueRun, () => actions.continueRun());
+  register(COMMANDS.stopRun, () => actions.stopRun());
+  register(COMMANDS.applyAllChanges, () => actions.applyAllChanges());
+  register(COMMANDS.showRunHistory, () => actions.showRunHistory());
+  register(COMMANDS.rebuildSandbox, () => actions.rebuildSandbox());
+  register(COMMANDS.setApiKey, () => promptForApiKey(deps.keys, deps.settings().provider));
+  for (const [name, message] of Object.entries(NOT_YET)) {
+    register(COMMANDS[name as keyof typeof COMMANDS], () => void vscode.window.showInformationMessage(message));
+  }
+  return actions;
+}
+
+/** What the commands and the webviews' error buttons do. */
+export class CommandActions {
+  constructor(private readonly deps: CommandDeps) {}
+
+  async invokeAction(action: ErrorAction, runId?: string): Promise<void> {
+    switch (action) {
+      case 'setApiKey':
+        await promptForApiKey(this.deps.keys, this.deps.settings().provider);
+        return;
+      case 'showLogs':
+        this.deps.output.show(true);
+        return;
+      case 'startDocker':
+        void vscode.window.showInformationMessage('Crewbox: start Docker (Docker Desktop, or the Docker service on Linux), then try again.');
+        return;
+      case 'manageTrust':
+        await vscode.commands.executeCommand('workbench.trust.manage');
+        return;
+      case 'retry':
+        if (runId) await this.requireRuns().resume(runId);
+        return;
+    }
+  }
+
+  async newTask(): Promise<void> {
+    await this.deps.chat.reveal();
+    const goal = await vscode.window.showInputBox({ title: 'Crewbox: New Task', prompt: 'What should the team do?', ignoreFocusOut: true });
+    if (goal?.trim()) await this.start(goal.trim());
+  }
+
+  async fixProblems(): Promise<void> {
+    const editor = this.activeFile();
+    if (!editor) return;
+    const problems: Problem[] = vscode.languages.getDiagnostics(editor.document.uri).map((d) => ({
+      line: d.range.start.line + 1,
+      severity: SEVERITY[d.severity],
+      message: d.message,
+      ...(d.source ? { source: d.source } : {}),
+    }));
+    const goal = fixProblemsGoal(vscode.workspace.asRelativePath(editor.document.uri, false), problems);
+    if (!goal) {
+      void vscode.window.showInformationMessage('Crewbox: this file has no errors or warnings to fix.');
+      return;
+    }
+    await this.start(goal);
+  }
+
+  async writeTests(): Promise<void> {
+    const editor = this.activeFile();
+    if (editor) await this.start(writeTestsGoal(vscode.workspace.asRelativePath(editor.document.uri, false)));
+  }
+
+  async continueRun(): Promise<void> {
+    const c = this.requireRuns();
+    const runs = await c.resumableRuns();
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage('Crewbox: no stopped run to continue.');
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      runs.map((r) => ({ label: r.goal.replace(/\s+/g, ' ').slice(0, 120), description: r.status.replace('_', ' '), detail: `${r.id} · step ${r.steps} · $${r.costUsd.toFixed(4)}`, runId: r.id })),
+      { title: 'Crewbox: Continue Run', placeHolder: 'Which run?' },
+    );
+    if (!picked) return;
+    const message = await vscode.window.showInputBox({ title: 'Crewbox: Continue Run', prompt: 'A message for the team (optional): steer what it does next.', ignoreFocusOut: true });
+    if (message === undefined) return;
+    await this.deps.chat.reveal();
+    await c.resume(picked.runId, message.trim() || undefined);
+  }
+
+  stopRun(): void {
+    const c = this.deps.controller;
+    const runId = c?.activeRunId;
+    if (!c || !runId) {
+      void vscode.window.showInformationMessage('Crewbox: no run is active in this window.');
+      return;
+    }
+    c.interrupt(runId);
+  }
+
+  async showRunHistory(): Promise<void> {
+    const c = this.requireController();
+    const runs = await c.listRuns();
+    if (runs.length === 0) {
+      void vscode.window.showInformationMessage('Crewbox: no runs yet. Start one with "Crewbox: New Task".');
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      runs.map((r) => ({
+        label: r.goal.replace(/\s+/g, ' ').slice(0, 120),
+        description: `${r.status.replace('_', ' ')}${r.verdict ? ` · tester ${r.verdict}` : ''}`,
+        detail: `${r.id} · ${r.createdAt.slice(0, 16).replace('T', ' ')} · ${r.tokens} tokens · $${r.costUsd.toFixed(4)}`,
+        runId: r.id,
+      })),
+      { title: 'Crewbox: Run History', placeHolder: 'Open a run in the chat', matchOnDescription: true, matchOnDetail: true },
+    );
+    if (!picked) return;
+    await this.deps.chat.reveal();
+    await this.deps.chat.show(picked.runId);
+  }
+
+  async applyAllChanges(): Promise<void> {
+    const c = this.requireController();
+    const workspace = this.deps.workspace!;
+    const runId = this.deps.chat.shownRunId ?? (await c.listRuns())[0]?.id;
+    if (!runId) {
+      void vscode.window.showInformationMessage('Crewbox: no run to apply.');
+      return;
+    }
+    if (c.isDriving(runId)) {
+      void vscode.window.showWarningMessage('Crewbox: the run is still working; stop it or wait for it to finish before applying its changes.');
+      return;
+    }
+    const confirm = await vscode.window.showWarningMessage(
+      `Apply all changes of run ${runId} to your workspace? Files you edited since the run started are left alone.`,
+      { modal: true },
+      'Apply',
+    );
+    if (confirm !== 'Apply') return;
+    const { applyChange } = await import('../sandbox/diff/apply.ts');
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Crewbox: applying changes' }, () => applyChange(workspace, runId));
+    for (const f of result.applied) this.deps.logger.info('applied', { runId, path: f.path, kind: f.kind, ...(f.oldPath ? { oldPath: f.oldPath } : {}) });
+    for (const s of result.skipped) this.deps.logger.info('skipped', { runId, path: s.path, reason: s.reason });
+    for (const x of result.conflicts) this.deps.logger.warn('conflict', { runId, path: x.path, reason: x.reason });
+    if (result.conflicts.length > 0) {
+      const shown = result.conflicts.slice(0, 5).map((x) => x.path).join(', ');
+      const choice = await vscode.window.showWarningMessage(
+        `Crewbox: applied ${result.applied.length} file(s); ${result.conflicts.length} not applied because you changed them since the run started (${shown}${result.conflicts.length > 5 ? ', …' : ''}).`,
+        ACTION_LABELS.showLogs,
+      );
+      if (choice === ACTION_LABELS.showLogs) this.deps.output.show(true);
+      return;
+    }
+    void vscode.window.showInformationMessage(
+      result.applied.length > 0 ? `Crewbox: applied ${result.applied.length} file(s) from run ${runId}.` : `Crewbox: run ${runId} has nothing left to apply.`,
+    );
+  }
+
+  async rebuildSandbox(): Promise<void> {
+    this.requireRuns();
+    const workspace = this.deps.workspace!;
+    const [{ DockerEngine }, { buildSandboxImage }] = await Promise.all([import('../sandbox/docker/engine.ts'), import('../sandbox/container-manager.ts')]);
+    const image = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'Crewbox: building the sandbox image', cancellable: false },
+      async (progress) => {
+        const engine = new DockerEngine(this.deps.env);
+        await engine.ping();
+        return buildSandboxImage(engine, {
+          workspace,
+          installDir: this.deps.installDir,
+          network: this.deps.settings().network,
+          env: this.deps.env,
+          rebuild: true,
+          onProgress: (p) => {
+            this.deps.logger.debug('sandbox build', { message: p.message });
+            progress.report({ message: p.message.slice(0, 120) });
+          },
+        });
+      },
+    );
+    for (const w of [...image.ignored.map((k) => `devcontainer.json: "${k}" is not supported and was ignored.`), ...image.warnings]) this.deps.logger.warn(w);
+    void vscode.window.showInformationMessage(`Crewbox: sandbox image ready (${image.ref}).`);
+  }
+
+  async showFailure(e: unknown): Promise<void> {
+    const failed = toRequestFailed(e);
+    if (!failed) {
+      this.deps.logger.error('command failed', { error: e });
+      const choice = await vscode.window.showErrorMessage('Crewbox hit an unexpected error. Show Logs has the details.', ACTION_LABELS.showLogs);
+      if (choice) this.deps.output.show(true);
+      return;
+    }
+    const labels = failed.actions.map((a) => ACTION_LABELS[a]);
+    const choice = await vscode.window.showErrorMessage(`Crewbox: ${failed.message}`, ...labels);
+    const action = failed.actions.find((a) => ACTION_LABELS[a] === choice);
+    if (action) await this.invokeAction(action).catch((err: unknown) => this.showFailure(err));
+  }
+
+  private async start(goal: string): Promise<void> {
+    const c = this.requireRuns();
+    await this.deps.chat.reveal();
+    await c.start(goal);
+  }
+
+  private activeFile(): vscode.TextEditor | undefined {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document.uri.scheme !== 'file') {
+      void vscode.window.showInformationMessage('Crewbox: open a file of the workspace first.');
+      return undefined;
+    }
+    return editor;
+  }
+
+  private requireController(): RunController {
+    if (!this.deps.controller) throw new RequestFailed('failed', NO_FOLDER);
+    return this.deps.controller;
+  }
+
+  private requireRuns(): RunController {
+    if (!vscode.workspace.isTrusted) throw new RequestFailed('untrusted', UNTRUSTED_REASON, ['manageTrust']);
+    return this.requireController();
+  }
+}
+
+const SEVERITY: Record<vscode.DiagnosticSeverity, ProblemSeverity> = {
+  0: 'error',
+  1: 'warning',
+  2: 'information',
+  3: 'hint',
+};

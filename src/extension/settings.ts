@@ -1,0 +1,102 @@
+/**
+ * The `crewbox.*` settings, read through a getter so this module never sees
+ * `vscode`, and their mapping onto the core's RunConfig (the same
+ * buildRunConfig the CLI's flags go through).
+ *
+ * Contract: reading never throws. A value of the wrong type or range falls
+ * back to its default and is reported in `problems` (one sentence each), so a
+ * typo in settings.json is explained instead of breaking every run.
+ */
+import { z } from 'zod';
+import { buildRunConfig, DEFAULT_BUDGETS } from '../core/config.ts';
+import type { ProviderName, RunConfig } from '../core/events/schema.ts';
+import { ProviderName as ProviderNameSchema } from '../core/events/schema.ts';
+
+export interface CrewboxSettings {
+  provider: ProviderName;
+  /** Empty: the provider's default endpoint (or OPENAI_BASE_URL / ANTHROPIC_BASE_URL). */
+  baseUrl: string;
+  models: { orchestrator: string; developer: string; tester: string };
+  maxSteps: number;
+  maxCostUsd: number;
+  network: boolean;
+  requireTesterPass: boolean;
+}
+
+export const SETTING_KEYS = {
+  provider: 'provider',
+  baseUrl: 'baseUrl',
+  orchestrator: 'model.orchestrator',
+  developer: 'model.developer',
+  tester: 'model.tester',
+  maxSteps: 'budget.maxSteps',
+  maxCostUsd: 'budget.maxCostUsd',
+  network: 'sandbox.network',
+  requireTesterPass: 'requireTesterPass',
+} as const;
+
+/** Where the environment fallback for each provider's key lives (as in the CLI). */
+export const ENV_KEY_VARS: Record<ProviderName, string> = { openai: 'OPENAI_API_KEY', anthropic: 'ANTHROPIC_API_KEY' };
+
+export const PROVIDER_LABELS: Record<ProviderName, string> = { openai: 'OpenAI', anthropic: 'Anthropic' };
+
+/** `key` is relative to the `crewbox` section, e.g. 'budget.maxSteps'. */
+export type SettingGetter = (key: string) => unknown;
+
+export interface SettingsRead {
+  settings: CrewboxSettings;
+  problems: string[];
+}
+
+const ModelName = z.string().trim().max(200);
+const BaseUrl = z.union([z.literal(''), z.url({ protocol: /^https?$/ })]);
+
+export function readSettings(get: SettingGetter): SettingsRead {
+  const problems: string[] = [];
+  function pick<T>(key: string, schema: z.ZodType<T>, fallback: T, expected: string): T {
+    const raw = get(key);
+    if (raw === undefined || raw === null) return fallback;
+    const parsed = schema.safeParse(typeof raw === 'string' ? raw.trim() : raw);
+    if (parsed.success) return parsed.data;
+    problems.push(`The setting crewbox.${key} must be ${expected}; using the default.`);
+    return fallback;
+  }
+  const model = (key: string) => pick(key, ModelName, '', 'a model name');
+  return {
+    settings: {
+      provider: pick(SETTING_KEYS.provider, ProviderNameSchema, 'openai', '"openai" or "anthropic"'),
+      baseUrl: pick(SETTING_KEYS.baseUrl, BaseUrl, '', 'an http(s) URL or empty'),
+      models: { orchestrator: model(SETTING_KEYS.orchestrator), developer: model(SETTING_KEYS.developer), tester: model(SETTING_KEYS.tester) },
+      maxSteps: pick(SETTING_KEYS.maxSteps, z.number().int().positive(), DEFAULT_BUDGETS.maxStepsTotal, 'a whole number above 0'),
+      maxCostUsd: pick(SETTING_KEYS.maxCostUsd, z.number().positive(), DEFAULT_BUDGETS.maxCostUsd, 'a number of dollars above 0'),
+      network: pick(SETTING_KEYS.network, z.boolean(), false, 'true or false'),
+      requireTesterPass: pick(SETTING_KEYS.requireTesterPass, z.boolean(), true, 'true or false'),
+    },
+    problems,
+  };
+}
+
+/** The run's frozen configuration; an empty model setting keeps the provider's default for that role. */
+export function runConfigFrom(s: CrewboxSettings): RunConfig {
+  const role = (model: string) => (model ? { model } : {});
+  return buildRunConfig({
+    provider: s.provider,
+    roles: { orchestrator: role(s.models.orchestrator), developer: role(s.models.developer), tester: role(s.models.tester) },
+    budgets: { maxStepsTotal: s.maxSteps, maxCostUsd: s.maxCostUsd },
+    requireTesterPass: s.requireTesterPass,
+    network: s.network,
+  });
+}
+
+/** The base URL override for the configured provider only. */
+export function baseUrlsFrom(s: CrewboxSettings): Partial<Record<ProviderName, string>> {
+  return s.baseUrl ? { [s.provider]: s.baseUrl } : {};
+}
+
+/** The stored key wins; the environment variable is the fallback. Blank counts as absent. */
+export function resolveApiKey(provider: ProviderName, stored: string | undefined, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const fromStore = stored?.trim();
+  if (fromStore) return fromStore;
+  const fromEnv = env[ENV_KEY_VARS[provider]]?.trim();
+  return fromEnv || undefined;
+}

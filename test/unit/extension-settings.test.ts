@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { DEFAULT_BUDGETS, DEFAULT_MODELS } from '../../src/core/config.ts';
+import { baseUrlsFrom, readSettings, resolveApiKey, runConfigFrom } from '../../src/extension/settings.ts';
+
+const from = (values: Record<string, unknown>) => (key: string) => values[key];
+
+describe('extension: settings → run config', () => {
+  it('uses the defaults when nothing is set', () => {
+    const { settings, problems } = readSettings(from({}));
+    assert.deepEqual(problems, []);
+    const config = runConfigFrom(settings);
+    assert.equal(config.roles.orchestrator.provider, 'openai');
+    assert.equal(config.roles.orchestrator.model, DEFAULT_MODELS.openai.lead);
+    assert.equal(config.roles.developer.model, DEFAULT_MODELS.openai.worker);
+    assert.equal(config.budgets.maxStepsTotal, DEFAULT_BUDGETS.maxStepsTotal);
+    assert.equal(config.budgets.maxCostUsd, DEFAULT_BUDGETS.maxCostUsd);
+    assert.equal(config.network, false);
+    assert.equal(config.requireTesterPass, true);
+    assert.deepEqual(baseUrlsFrom(settings), {});
+  });
+
+  it('maps provider, per-role models, budgets, network and the tester rule', () => {
+    const { settings, problems } = readSettings(
+      from({
+        provider: 'anthropic',
+        baseUrl: 'http://127.0.0.1:8080/v1',
+        'model.orchestrator': 'claude-opus-4-1',
+        'model.developer': '',
+        'model.tester': '  claude-haiku-4-5 ',
+        'budget.maxSteps': 40,
+        'budget.maxCostUsd': 1.5,
+        'sandbox.network': true,
+        requireTesterPass: false,
+      }),
+    );
+    assert.deepEqual(problems, []);
+    const config = runConfigFrom(settings);
+    assert.deepEqual(
+      Object.values(config.roles).map((r) => [r.provider, r.model]),
+      [
+        ['anthropic', 'claude-opus-4-1'],
+        ['anthropic', DEFAULT_MODELS.anthropic.worker],
+        ['anthropic', 'claude-haiku-4-5'],
+      ],
+    );
+    assert.equal(config.budgets.maxStepsTotal, 40);
+    assert.equal(config.budgets.maxCostUsd, 1.5);
+    assert.equal(config.budgets.maxTokens, DEFAULT_BUDGETS.maxTokens, 'budgets without a setting keep their default');
+    assert.equal(config.network, true);
+    assert.equal(config.requireTesterPass, false);
+    assert.deepEqual(baseUrlsFrom(settings), { anthropic: 'http://127.0.0.1:8080/v1' });
+  });
+
+  it('falls back to the default for each bad value and says so in one sentence', () => {
+    const { settings, problems } = readSettings(
+      from({ provider: 'gemini', baseUrl: 'file:///etc/passwd', 'budget.maxSteps': -3, 'budget.maxCostUsd': 'lots', 'sandbox.network': 'yes' }),
+    );
+    assert.equal(settings.provider, 'openai');
+    assert.equal(settings.baseUrl, '');
+    assert.equal(settings.maxSteps, DEFAULT_BUDGETS.maxStepsTotal);
+    assert.equal(settings.maxCostUsd, DEFAULT_BUDGETS.maxCostUsd);
+    assert.equal(settings.network, false);
+    assert.equal(problems.length, 5);
+    assert.ok(problems.every((p) => p.startsWith('The setting crewbox.') && p.endsWith('using the default.')));
+  });
+});
+
+describe('extension: API key resolution', () => {
+  it('prefers the stored key, falls back to the environment, treats blanks as absent', () => {
+    const env = { OPENAI_API_KEY: 'sk-env', ANTHROPIC_API_KEY: '  ' };
+    assert.equal(resolveApiKey('openai', 'sk-stored', env), 'sk-stored');
+    assert.equal(resolveApiKey('openai', undefined, env), 'sk-env');
+    assert.equal(resolveApiKey('openai', '   ', env), 'sk-env');
+    assert.equal(resolveApiKey('anthropic', undefined, env), undefined);
+  });
+});
