@@ -4,8 +4,9 @@
  * "running" while no process holds its lock was cut off).
  */
 import type { RunSummary } from '../core/store/run-summary.ts';
+import { withLiveStatus, type IsRunLocked } from '../core/store/run-liveness.ts';
 
-export type IsLocked = (runId: string) => Promise<boolean>;
+export type IsLocked = IsRunLocked;
 
 /**
  * Runs that stopped without finishing: interrupted, waiting for the user, or
@@ -13,13 +14,6 @@ export type IsLocked = (runId: string) => Promise<boolean>;
  * Keeps the index's order (newest first).
  */
 export async function selectResumable(runs: readonly RunSummary[], isLocked: IsLocked, exclude?: string): Promise<RunSummary[]> {
-  const picked = await Promise.all(
-    runs.map(async (run): Promise<RunSummary | undefined> => {
-      if (run.id === exclude) return undefined;
-      if (run.status === 'interrupted' || run.status === 'waiting_user') return run;
-      if (run.status === 'running' && !(await isLocked(run.id))) return { ...run, status: 'interrupted' };
-      return undefined;
-    }),
-  );
-  return picked.filter((r): r is RunSummary => r !== undefined);
+  const live = await withLiveStatus(runs.filter((r) => r.id !== exclude), isLocked);
+  return live.filter((r) => r.status === 'interrupted' || r.status === 'waiting_user');
 }

@@ -1,16 +1,14 @@
 /** `crewbox runs`: the workspace's runs, newest first. */
 import { RunIndex } from '../../core/store/run-index.ts';
 import { isRunLocked } from '../../core/store/locks.ts';
+import { withLiveStatus } from '../../core/store/run-liveness.ts';
 import type { ParsedCommand } from '../args.ts';
 import type { CliIo } from '../io.ts';
 
 export async function runsCommand(p: ParsedCommand, io: CliIo): Promise<number> {
   const index = await RunIndex.open(p.workspace);
   const runs = await index.list();
-  // A run whose log says "running" but whose driver is gone was cut off by a crash.
-  const rows = await Promise.all(
-    runs.map(async (r) => ({ ...r, status: r.status === 'running' && !(await isRunLocked(p.workspace, r.id)) ? ('interrupted' as const) : r.status })),
-  );
+  const rows = await withLiveStatus(runs, (id) => isRunLocked(p.workspace, id));
   if (p.values['json'] === true) {
     io.out(JSON.stringify(rows.map((r) => ({ id: r.id, status: r.status, goal: r.goal, created: r.createdAt, tokens: r.tokens, cost: r.costUsd, verdict: r.verdict ?? null, forkOf: r.forkOf ?? null }))));
     return 0;
