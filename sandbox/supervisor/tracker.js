@@ -132,11 +132,12 @@ class ChangeTracker {
       return;
     }
     if (this.ignoreName(name)) return;
-    if (dir !== '' && this.isSelfEvent(dir, event, name)) {
-      this.record(dir);
+    const rel = dir === '' ? name : `${dir}/${name}`;
+    if (dir !== '' && name === path.posix.basename(dir) && !exists(this.abs(rel))) {
+      // Ambiguous (see selfEventPaths): report every path it may stand for.
+      for (const p of this.selfEventPaths(dir, event, rel)) this.record(p);
       if (event === 'rename') this.reconcileQueue.add(dir);
     } else {
-      const rel = dir === '' ? name : `${dir}/${name}`;
       this.record(rel);
       if (event === 'rename') this.reconcileQueue.add(rel);
     }
@@ -146,12 +147,19 @@ class ChangeTracker {
   /**
    * libuv names events on the watched directory itself (its attributes changed,
    * it was moved or deleted) by the directory's own base name, like a child of
-   * that name. A child of that name that exists, or a rename while the
-   * directory is still there, is taken as the child.
+   * that name; `rel` is that child, which does not exist. The kernel flags
+   * events on a directory with IN_ISDIR, which libuv reports as 'rename', so
+   * a chmod or utime of the directory (tar sets both after extracting) looks
+   * like a child renamed away. Hence:
+   * - 'change': the directory's own attributes or contents: the directory.
+   * - 'rename' with the directory gone: the directory (its contents went with it).
+   * - 'rename' with the directory there: the directory's attributes, or a child
+   *   of that name moved or deleted. Both are reported; the contract allows a
+   *   path that no longer exists, and the caller reads it as missing.
    */
-  isSelfEvent(dir, event, name) {
-    if (name !== path.posix.basename(dir) || exists(this.abs(`${dir}/${name}`))) return false;
-    return event === 'change' || !isDir(this.abs(dir));
+  selfEventPaths(dir, event, rel) {
+    if (event === 'change' || !isDir(this.abs(dir))) return [dir];
+    return [dir, rel];
   }
 
   endBatch() {
