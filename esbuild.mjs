@@ -19,6 +19,20 @@ const optionalNativeAddons = {
   },
 };
 
+/**
+ * The extension is two bundles: dist/extension.cjs (activation: views,
+ * commands, settings) and dist/extension-heavy.cjs (core runtime, sandbox,
+ * stores), which src/extension/load-heavy.ts requires on first use.
+ */
+const heavyAsSeparateBundle = {
+  name: 'heavy-as-separate-bundle',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/heavy\.ts$/ }, (args) =>
+      /[\\/]src[\\/]extension[\\/]load-heavy\.ts$/.test(args.importer) ? { path: './extension-heavy.cjs', external: true } : undefined,
+    );
+  },
+};
+
 const common = {
   bundle: true,
   plugins: [optionalNativeAddons],
@@ -46,6 +60,16 @@ const targets = [
     // The VS Code extension host bundle; `vscode` is provided by the editor.
     entryPoints: ['src/extension/extension.ts'],
     outfile: 'dist/extension.cjs',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode'],
+    plugins: [optionalNativeAddons, heavyAsSeparateBundle],
+  },
+  {
+    // What the extension loads on first use (see heavyAsSeparateBundle).
+    entryPoints: ['src/extension/heavy.ts'],
+    outfile: 'dist/extension-heavy.cjs',
     platform: 'node',
     target: 'node20',
     format: 'cjs',

@@ -11,6 +11,7 @@ import { RequestFailed } from '../protocol/host-channel.ts';
 import type { ErrorAction } from '../protocol/schemas.ts';
 import { promptForApiKey, type ApiKeys } from './api-keys.ts';
 import type { ChatViewProvider } from './chat-view.ts';
+import { loadHeavy } from './load-heavy.ts';
 import { toRequestFailed } from './failures.ts';
 import type { RunController } from './run-controller.ts';
 import type { CrewboxSettings } from './settings.ts';
@@ -198,7 +199,7 @@ export class CommandActions {
       'Apply',
     );
     if (confirm !== 'Apply') return;
-    const { applyChange } = await import('../sandbox/diff/apply.ts');
+    const { applyChange } = await loadHeavy();
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Crewbox: applying changes' }, () => applyChange(workspace, runId));
     for (const f of result.applied) this.deps.logger.info('applied', { runId, path: f.path, kind: f.kind, ...(f.oldPath ? { oldPath: f.oldPath } : {}) });
     for (const s of result.skipped) this.deps.logger.info('skipped', { runId, path: s.path, reason: s.reason });
@@ -220,7 +221,7 @@ export class CommandActions {
   async rebuildSandbox(): Promise<void> {
     this.requireRuns();
     const workspace = this.deps.workspace!;
-    const [{ DockerEngine }, { buildSandboxImage }] = await Promise.all([import('../sandbox/docker/engine.ts'), import('../sandbox/container-manager.ts')]);
+    const { DockerEngine, buildSandboxImage } = await loadHeavy();
     const image = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Crewbox: building the sandbox image', cancellable: false },
       async (progress) => {

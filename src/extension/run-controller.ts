@@ -20,6 +20,7 @@ import type { RunSummary } from '../core/store/run-summary.ts';
 import type { SandboxStatus } from '../protocol/schemas.ts';
 import { RequestFailed } from '../protocol/host-channel.ts';
 import { Emitter } from './emitter.ts';
+import { loadHeavy } from './load-heavy.ts';
 import { sandboxStatusAfter, toRequestFailed } from './failures.ts';
 import { selectResumable } from './resumable.ts';
 import { ENV_KEY_VARS, PROVIDER_LABELS, baseUrlsFrom, runConfigFrom, type CrewboxSettings } from './settings.ts';
@@ -223,14 +224,7 @@ export class RunController {
 
 /** The real heavy modules, imported on first use. */
 export async function loadHeavyModules(): Promise<HeavyModules> {
-  const [{ openSandboxSession }, { createRuntime }, { RunIndex }, { isRunLocked }, { readRunLog }, { crewboxPaths }] = await Promise.all([
-    import('../sandbox/session.ts'),
-    import('../core/compose.ts'),
-    import('../core/store/run-index.ts'),
-    import('../core/store/locks.ts'),
-    import('../core/store/event-log.ts'),
-    import('../core/store/layout.ts'),
-  ]);
+  const { openSandboxSession, createRuntime, RunIndex, isRunLocked, readRunLog, crewboxPaths } = await loadHeavy();
   type Session = Awaited<ReturnType<typeof openSandboxSession>>;
   return {
     openSession: (opts) => openSandboxSession(opts),
