@@ -14,6 +14,7 @@ import { toolRoundTripBench } from './tool-roundtrip.bench.ts';
 import { workspaceBench } from './workspace.bench.ts';
 import { dockerWorkspaceBench } from './docker-workspace.bench.ts';
 import { webviewBench } from './webview.bench.ts';
+import { activationBench } from './activation.bench.ts';
 
 export type BenchValue = string | number;
 export type BenchRow = Record<string, BenchValue>;
@@ -30,7 +31,7 @@ export interface BenchModule {
   run(log: (line: string) => void): Promise<BenchReport>;
 }
 
-const MODULES: BenchModule[] = [eventLogBench, toolRoundTripBench, workspaceBench, dockerWorkspaceBench, webviewBench];
+const MODULES: BenchModule[] = [eventLogBench, toolRoundTripBench, workspaceBench, dockerWorkspaceBench, webviewBench, activationBench];
 
 function formatValue(v: BenchValue | undefined): string {
   if (v === undefined) return '';

@@ -16,28 +16,50 @@ const DEFAULT_INLINE_MAX = 4 * 1024 * 1024;
 const DEFAULT_BUDGET = 16 * 1024 * 1024;
 const MAX_CHUNK = 8 * 1024 * 1024;
 
+/** Files up to this size are read with synchronous calls (a thread-pool round trip costs more than the read). */
+const SYNC_READ_MAX = 256 * 1024;
+/** Synchronous file-system calls between yields to the event loop, so other calls are not held up. */
+const SYNC_BATCH = 256;
+
+const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
+
+/** lstat, or undefined when the entry cannot be seen (gone, a parent replaced, unreadable). */
+function lstatQuiet(p) {
+  try {
+    return fs.lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
 function createBulkOps(confine) {
+  /**
+   * One path as an entry. Small files take synchronous calls: the host reads
+   * the few files a command changed after every step, and each await on the
+   * thread pool is a wake-up of its own on a busy machine.
+   */
   async function snapshot(rel, state) {
     const abs = confine.entry(rel);
     const missing = { path: rel, kind: 'missing', mode: 0 };
     if (abs === null) return missing;
-    let st;
-    try {
-      st = await fs.promises.lstat(abs);
-    } catch {
-      return missing;
-    }
+    const st = lstatQuiet(abs);
+    if (st === undefined) return missing;
     const mode = st.mode & 0o7777;
     if (st.isSymbolicLink()) {
-      const linkTarget = await fs.promises.readlink(abs).catch(() => null);
-      return linkTarget === null ? missing : { path: rel, kind: 'symlink', mode, linkTarget };
+      let linkTarget;
+      try {
+        linkTarget = fs.readlinkSync(abs);
+      } catch {
+        return missing;
+      }
+      return { path: rel, kind: 'symlink', mode, linkTarget };
     }
     if (st.isDirectory()) return { path: rel, kind: 'dir', mode };
     if (!st.isFile()) return missing;
     if (st.size > state.inlineMax || st.size > state.budget) return { path: rel, kind: 'file', mode, size: st.size, chunked: true };
     let buf;
     try {
-      buf = await fs.promises.readFile(abs);
+      buf = st.size <= SYNC_READ_MAX ? fs.readFileSync(abs) : await fs.promises.readFile(abs);
     } catch (e) {
       if (e.code === 'ENOENT') return missing;
       throw fsError(e, rel);
@@ -50,7 +72,10 @@ function createBulkOps(confine) {
     if (!Array.isArray(paths)) throw new OpError('invalid', 'readFiles needs paths.');
     const state = { inlineMax, budget };
     const files = [];
-    for (const rel of paths) files.push(await snapshot(rel, state));
+    for (const rel of paths) {
+      files.push(await snapshot(rel, state));
+      if (files.length % SYNC_BATCH === 0) await yieldToLoop();
+    }
     return { files };
   }
 
@@ -78,6 +103,7 @@ function createBulkOps(confine) {
   async function listAll() {
     const entries = [];
     const stack = [''];
+    let statted = 0;
     while (stack.length > 0) {
       const dir = stack.pop();
       let dirents;
@@ -88,12 +114,10 @@ function createBulkOps(confine) {
       }
       for (const d of dirents) {
         const rel = dir === '' ? d.name : `${dir}/${d.name}`;
-        let st;
-        try {
-          st = await fs.promises.lstat(path.posix.join(confine.root, rel));
-        } catch {
-          continue;
-        }
+        // Synchronous lstat: one thread-pool round trip per entry made a 20,000-file listing slow.
+        const st = lstatQuiet(path.posix.join(confine.root, rel));
+        if (st === undefined) continue;
+        if (++statted % SYNC_BATCH === 0) await yieldToLoop();
         const kind = st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : null;
         if (kind === null) continue;
         entries.push({ path: rel, kind, mode: st.mode & 0o7777, size: st.size, mtimeMs: st.mtimeMs });

@@ -47,6 +47,10 @@ class ExecService {
     this.running = new Map();
     this.idleWaiters = [];
     this.pendingRecords = new Map();
+    /** Journal and cwd writes in flight (awaited by close). */
+    this.writes = new Set();
+    this.cwdWriting = false;
+    this.cwdDirty = false;
     this.sweeper = new Sweeper(SWEEP_DELAY_MS, () => ({ skip: this.pool.pids(), otherGroups: this.leadersExcept(null) }));
     this.pool = new RunnerPool({ shell: runners ? shell : '', env, root, scratchDir, idleMax: RUNNERS_IDLE_MAX, prestart: RUNNERS_PRESTART });
   }
@@ -62,33 +66,35 @@ class ExecService {
     }
   }
 
-  /** Writes pending journal entries and stops the idle runners (running commands are not touched). */
-  close() {
-    this.flushRecords();
+  /** Waits for pending journal writes, then stops the idle runners (running commands are not touched). */
+  async close() {
+    await Promise.all([...this.writes]);
     this.sweeper.flush();
     this.pool.close();
   }
 
   /**
-   * Journals a result just after its answer is written (the send runs first,
-   * in this turn's continuation), keeping the file writes off the answer's
-   * latency. A resend arriving in between waits on the claim and gets this
-   * result; `close()` writes whatever is still pending.
+   * Journals a result once its answer is written, through the thread pool
+   * (Journal.recordAsync), so a slow disk delays neither this answer nor other
+   * calls. A resend arriving meanwhile gets the pending result; a resend
+   * through another supervisor waits on the claim, which goes only after the
+   * result is published. `close()` waits for these writes.
    */
   recordSoon(callId, result) {
     this.pendingRecords.set(callId, result);
-    if (this.pendingRecords.size === 1) setImmediate(() => this.flushRecords());
+    this.background(
+      this.journal.recordAsync(callId, 'exec', result).finally(() => {
+        if (this.pendingRecords.get(callId) === result) this.pendingRecords.delete(callId);
+      }),
+      `journal ${callId}`,
+    );
   }
 
-  flushRecords() {
-    for (const [callId, result] of this.pendingRecords) {
-      this.pendingRecords.delete(callId);
-      try {
-        this.journal.record(callId, 'exec', result);
-      } catch (e) {
-        process.stderr.write(`crewbox-supervisor: could not journal ${callId}: ${e.message}\n`);
-      }
-    }
+  /** Tracks a file write that runs alongside the calls; a failure is reported on stderr. */
+  background(promise, what) {
+    const write = promise.catch((e) => process.stderr.write(`crewbox-supervisor: could not ${what}: ${e.message}\n`));
+    this.writes.add(write);
+    write.finally(() => this.writes.delete(write));
   }
 
   async exec(params, notify) {
@@ -180,6 +186,7 @@ class ExecService {
       entry.kill();
       return { killed: true };
     }
+    if (this.pendingRecords.has(params.callId)) return { killed: false };
     const marker = this.journal.marker(params.callId);
     if (marker === undefined || marker === 'partial' || this.journal.read(params.callId)) return { killed: false };
     this.killRemote(params.callId);
@@ -245,9 +252,23 @@ class ExecService {
   setCwd(session, cwd) {
     if (this.cwds[session] === cwd || (this.cwds[session] === undefined && cwd === this.root)) return;
     this.cwds[session] = cwd;
-    const tmp = `${this.cwdFile}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.cwds));
-    fs.renameSync(tmp, this.cwdFile);
+    this.cwdDirty = true;
+    if (!this.cwdWriting) this.background(this.saveCwds(), 'save the working directories');
+  }
+
+  /** Writes the cwd map until it is saved as it stands (one write at a time, the latest map wins). */
+  async saveCwds() {
+    this.cwdWriting = true;
+    try {
+      while (this.cwdDirty) {
+        this.cwdDirty = false;
+        const tmp = `${this.cwdFile}.${process.pid}.tmp`;
+        await fs.promises.writeFile(tmp, JSON.stringify(this.cwds));
+        await fs.promises.rename(tmp, this.cwdFile);
+      }
+    } finally {
+      this.cwdWriting = false;
+    }
   }
 }
 

@@ -81,7 +81,7 @@ function main() {
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const scratchDir = scratchSetting || makeScratchDir(stateDir);
   const confine = createConfinement(root);
-  const journal = new Journal(path.join(stateDir, 'journal'), processIdentity(process.pid));
+  const journal = new Journal(path.join(stateDir, 'journal'), processIdentity(process.pid), { claimDir: path.join(scratchDir, 'claims') });
   journal.prune(JOURNAL_MAX_AGE_MS, JOURNAL_MAX_BYTES);
   const shell = findExecutable('bash') || '/bin/sh';
   const rgPath = searchMode === 'js' ? null : findExecutable('rg');
@@ -103,7 +103,7 @@ function main() {
     write: files.write,
     list: files.list,
     search,
-    changes: () => tracker.drain(),
+    changes: (params) => tracker.drain({ discard: params.discard === true }),
     readFiles: bulk.readFiles,
     readChunk: bulk.readChunk,
     listAll: bulk.listAll,
@@ -140,7 +140,7 @@ function main() {
   async function shutdown() {
     await execs.idle();
     if (inflight > 0) return;
-    execs.close();
+    await execs.close();
     tracker.close();
     process.exit(0);
   }

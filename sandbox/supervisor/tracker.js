@@ -49,7 +49,8 @@ class ChangeTracker {
     this.watchers.clear();
   }
 
-  async drain() {
+  /** `discard`: forget the paths instead of returning them (the host's own copy-in; it can name the whole tree). */
+  async drain({ discard = false } = {}) {
     // Let one more poll phase run so events already queued in the kernel are read.
     await new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
     this.flush();
@@ -58,7 +59,7 @@ class ChangeTracker {
       this.unwatched.delete(rel);
       if (isDir(this.abs(rel))) this.watchTree(rel, false);
     }
-    const paths = [...this.changed].sort();
+    const paths = discard ? [] : [...this.changed].sort();
     this.changed.clear();
     this.lost = false;
     return { paths, overflow, watches: this.watchers.size };

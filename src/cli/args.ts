@@ -17,6 +17,7 @@ Commands:
   apply RUN_ID [--path P]... [--force]     apply the proposed change to the workspace
   rollback RUN_ID --to STEP                fork the run at STEP (files and conversation)
   sandbox build|status|rm                  manage the workspace's sandbox container
+  sandbox gc                               delete checkpoint blobs no run refers to
 
 Every command takes --workspace DIR (default: the current directory).
 Exit codes: 0 completed, 1 failed or halted, 2 usage, 130 interrupted (SIGINT).

@@ -80,6 +80,9 @@ export function createProgressRenderer(write: ProgressWriter): (e: RunEvent) => 
       case 'run.interrupted':
         write(`■ interrupted: ${e.reason}`);
         break;
+      case 'run.discarded':
+        write('■ discarded: the proposed changes will not be applied');
+        break;
       case 'run.finished':
         write(`■ ${e.status}${e.verdict ? ` (tester verdict: ${e.verdict})` : ''}: ${oneLine(e.summary, 300)}`);
         break;

@@ -6,6 +6,9 @@
  * Contract (src/protocol/README.md, host checklist):
  * - On `ui/ready`: status/update, runs/resumable, then transcript/reset of
  *   the shown run. Afterwards only deltas, batched per ~16 ms.
+ * - A long log is reset as its tail (src/protocol/transcript-page.ts); the
+ *   view asks for older pages (`transcript/page`), cut from the log read for
+ *   the reset (older events never change).
  * - Switching runs (a drive starts, history pick) pauses the batcher, reads
  *   the run's log, sends the reset, then lets the held events through; the
  *   webview drops the overlap by `seq`.
@@ -16,6 +19,7 @@ import type { RunEvent } from '../core/events/schema.ts';
 import type { Logger } from '../core/log/logger.ts';
 import { HostChannel, RequestFailed, type RequestHandlers } from '../protocol/host-channel.ts';
 import type { ErrorAction } from '../protocol/schemas.ts';
+import { PAGE_EVENTS, TAIL_EVENTS, transcriptPage } from '../protocol/transcript-page.ts';
 import { EventBatcher } from './event-batcher.ts';
 import type { RunController } from './run-controller.ts';
 import { webviewHtml, webviewOptions } from './webview-html.ts';
@@ -27,6 +31,10 @@ export interface ChatViewDeps {
   trust(): { trusted: boolean; reason?: string };
   logger: Logger;
   invokeAction(action: ErrorAction, runId?: string): Promise<void>;
+  /** review/open: shows the run's changes (the Changes view and the diff editor). */
+  openReview?(runId: string): Promise<void>;
+  /** run/discard: records that the run's proposed changes were discarded; false when the user cancelled. */
+  discardRun?(runId: string): Promise<boolean>;
 }
 
 const NO_FOLDER = 'Open a folder to use Crewbox: runs work on a workspace folder.';
@@ -41,7 +49,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   #shown: string | null = null;
   #showGeneration = 0;
   #lastActive: string | undefined;
+  /** The shown run's log as read for its reset: older pages are cut from it. */
+  #shownLog: { runId: string; events: RunEvent[] } | undefined;
   readonly #batcher: EventBatcher<RunEvent>;
+  readonly #onDidChangeShownRun = new vscode.EventEmitter<string | null>();
+  /** The chat switched runs (the Changes view follows it). */
+  readonly onDidChangeShownRun = this.#onDidChangeShownRun.event;
 
   constructor(private readonly deps: ChatViewDeps) {
     this.#batcher = new EventBatcher((runId, events) => this.#channel?.notify('transcript/append', { runId, events }));
@@ -105,13 +118,16 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   async show(runId: string | null): Promise<void> {
     const generation = ++this.#showGeneration;
     this.#shown = runId;
+    this.#onDidChangeShownRun.fire(runId);
     this.#batcher.keepOnly(runId);
     this.#batcher.pause();
     try {
       const events = runId && this.deps.controller ? await this.deps.controller.events(runId).catch(() => []) : [];
       if (generation !== this.#showGeneration) return;
       this.sendStatus();
-      this.#channel?.notify('transcript/reset', { runId, events });
+      this.#shownLog = runId ? { runId, events } : undefined;
+      const tail = transcriptPage(events, TAIL_EVENTS);
+      this.#channel?.notify('transcript/reset', { runId, events: tail.events, ...(tail.earlier && { earlier: tail.earlier }) });
     } finally {
       if (generation === this.#showGeneration) this.#batcher.resume();
     }
@@ -131,6 +147,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   dispose(): void {
     this.disposeView();
     this.#batcher.dispose();
+    this.#onDidChangeShownRun.dispose();
     for (const d of this.#disposables.splice(0)) d.dispose();
   }
 
@@ -163,14 +180,23 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       'run/discard': async ({ runId }) => {
         const c = this.requireController();
         if (c.isDriving(runId)) throw new RequestFailed('conflict', 'Stop the run before discarding it.');
-        // Proposed changes never reach the workspace unless applied; discarding leaves them unapplied and clears the chat.
+        // Recorded in the run's log (run.discarded); the workspace is untouched. The chat then clears.
+        if (this.deps.discardRun && !(await this.deps.discardRun(runId))) return null;
         if (this.#shown === runId) await this.show(null);
+        await this.sendResumable();
         return null;
       },
       'history/list': async () => ({ runs: this.deps.controller ? await this.deps.controller.listRuns() : [] }),
+      'transcript/page': async ({ runId, beforeSeq }) => {
+        const log = this.#shownLog?.runId === runId ? this.#shownLog.events : await this.requireController().events(runId);
+        const page = transcriptPage(log, PAGE_EVENTS, beforeSeq);
+        return { runId, events: page.events, ...(page.earlier && { earlier: page.earlier }) };
+      },
       'trace/get': async ({ runId }) => ({ runId, events: await this.requireController().events(runId) }),
-      'review/open': () => {
-        throw new RequestFailed('failed', 'Reviewing changes in the diff editor is not available yet; use Crewbox: Apply All Changes.');
+      'review/open': async ({ runId }) => {
+        if (!this.deps.openReview) throw new RequestFailed('failed', NO_FOLDER);
+        await this.deps.openReview(runId);
+        return null;
       },
       'action/invoke': async ({ action, runId }) => {
         await this.deps.invokeAction(action, runId);
@@ -199,6 +225,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
     const c = this.deps.controller;
     if (!this.#channel?.isReady) return;
     const runs = c ? await c.resumableRuns().catch((e: unknown) => (this.deps.logger.warn('could not list resumable runs', { error: e }), [])) : [];
-    this.#channel?.notify('runs/resumable', { runs });
+    // A discarded run's changes are gone; it is not offered for continuing.
+    this.#channel?.notify('runs/resumable', { runs: runs.filter((r) => !r.discarded) });
   }
 }

@@ -11,8 +11,10 @@ import { RequestFailed } from '../protocol/host-channel.ts';
 import type { ErrorAction } from '../protocol/schemas.ts';
 import { promptForApiKey, type ApiKeys } from './api-keys.ts';
 import type { ChatViewProvider } from './chat-view.ts';
+import type { HistoryPanel } from './history/history-panel.ts';
 import { loadHeavy } from './load-heavy.ts';
 import { toRequestFailed } from './failures.ts';
+import type { ReviewCommands } from './review/review-actions.ts';
 import type { RunController } from './run-controller.ts';
 import type { CrewboxSettings } from './settings.ts';
 import { UNTRUSTED_REASON } from './trust.ts';
@@ -24,6 +26,9 @@ export interface CommandDeps {
   installDir: string;
   env: Readonly<Record<string, string | undefined>>;
   chat: ChatViewProvider;
+  history: Pick<HistoryPanel, 'show' | 'openTrace'>;
+  /** Undefined when no folder is open. */
+  review: ReviewCommands | undefined;
   keys: ApiKeys;
   settings(): CrewboxSettings;
   output: vscode.LogOutputChannel;
@@ -47,13 +52,6 @@ export const COMMANDS = {
 
 const NO_FOLDER = 'Open a folder first; runs work on a workspace folder.';
 
-/** Commands that exist but whose feature lands later. */
-const NOT_YET: Partial<Record<keyof typeof COMMANDS, string>> = {
-  reviewChanges: 'Crewbox: reviewing changes in the diff editor is not available yet. Use "Crewbox: Apply All Changes" (it never overwrites your own edits).',
-  discardRun: 'Crewbox: Discard Run is not available yet. A run\'s changes stay out of your files until you apply them.',
-  openTrace: 'Crewbox: the trace view is not available yet. Use "crewbox trace RUN_ID" in a terminal.',
-};
-
 /** Registers every command; returns the actions so the webviews' error buttons can use them. */
 export function registerCommands(context: vscode.ExtensionContext, deps: CommandDeps): CommandActions {
   const actions = new CommandActions(deps);
@@ -70,13 +68,13 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
   register(COMMANDS.writeTests, () => actions.writeTests());
   register(COMMANDS.continueRun, () => actions.continueRun());
   register(COMMANDS.stopRun, () => actions.stopRun());
+  register(COMMANDS.reviewChanges, (runId) => actions.reviewChanges(runId));
   register(COMMANDS.applyAllChanges, () => actions.applyAllChanges());
-  register(COMMANDS.showRunHistory, () => actions.showRunHistory());
+  register(COMMANDS.discardRun, (runId) => actions.discardRun(runId));
+  register(COMMANDS.showRunHistory, () => deps.history.show());
+  register(COMMANDS.openTrace, () => deps.history.openTrace(deps.chat.shownRunId));
   register(COMMANDS.rebuildSandbox, () => actions.rebuildSandbox());
   register(COMMANDS.setApiKey, () => promptForApiKey(deps.keys, deps.settings().provider));
-  for (const [name, message] of Object.entries(NOT_YET)) {
-    register(COMMANDS[name as keyof typeof COMMANDS], () => void vscode.window.showInformationMessage(message));
-  }
   return actions;
 }
 
@@ -160,62 +158,17 @@ export class CommandActions {
     c.interrupt(runId);
   }
 
-  async showRunHistory(): Promise<void> {
-    const c = this.requireController();
-    const runs = await c.listRuns();
-    if (runs.length === 0) {
-      void vscode.window.showInformationMessage('Crewbox: no runs yet. Start one with "Crewbox: New Task".');
-      return;
-    }
-    const picked = await vscode.window.showQuickPick(
-      runs.map((r) => ({
-        label: r.goal.replace(/\s+/g, ' ').slice(0, 120),
-        description: `${r.status.replace('_', ' ')}${r.verdict ? ` · tester ${r.verdict}` : ''}`,
-        detail: `${r.id} · ${r.createdAt.slice(0, 16).replace('T', ' ')} · ${r.tokens} tokens · $${r.costUsd.toFixed(4)}`,
-        runId: r.id,
-      })),
-      { title: 'Crewbox: Run History', placeHolder: 'Open a run in the chat', matchOnDescription: true, matchOnDetail: true },
-    );
-    if (!picked) return;
-    await this.deps.chat.reveal();
-    await this.deps.chat.show(picked.runId);
+  /** Review, Apply All and Discard go through the review feature (src/extension/review/). */
+  async reviewChanges(runId?: unknown): Promise<void> {
+    await this.requireReview().review(typeof runId === 'string' ? runId : undefined);
   }
 
   async applyAllChanges(): Promise<void> {
-    const c = this.requireController();
-    const workspace = this.deps.workspace!;
-    const runId = this.deps.chat.shownRunId ?? (await c.listRuns())[0]?.id;
-    if (!runId) {
-      void vscode.window.showInformationMessage('Crewbox: no run to apply.');
-      return;
-    }
-    if (c.isDriving(runId)) {
-      void vscode.window.showWarningMessage('Crewbox: the run is still working; stop it or wait for it to finish before applying its changes.');
-      return;
-    }
-    const confirm = await vscode.window.showWarningMessage(
-      `Apply all changes of run ${runId} to your workspace? Files you edited since the run started are left alone.`,
-      { modal: true },
-      'Apply',
-    );
-    if (confirm !== 'Apply') return;
-    const { applyChange } = await loadHeavy();
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Crewbox: applying changes' }, () => applyChange(workspace, runId));
-    for (const f of result.applied) this.deps.logger.info('applied', { runId, path: f.path, kind: f.kind, ...(f.oldPath ? { oldPath: f.oldPath } : {}) });
-    for (const s of result.skipped) this.deps.logger.info('skipped', { runId, path: s.path, reason: s.reason });
-    for (const x of result.conflicts) this.deps.logger.warn('conflict', { runId, path: x.path, reason: x.reason });
-    if (result.conflicts.length > 0) {
-      const shown = result.conflicts.slice(0, 5).map((x) => x.path).join(', ');
-      const choice = await vscode.window.showWarningMessage(
-        `Crewbox: applied ${result.applied.length} file(s); ${result.conflicts.length} not applied because you changed them since the run started (${shown}${result.conflicts.length > 5 ? ', …' : ''}).`,
-        ACTION_LABELS.showLogs,
-      );
-      if (choice === ACTION_LABELS.showLogs) this.deps.output.show(true);
-      return;
-    }
-    void vscode.window.showInformationMessage(
-      result.applied.length > 0 ? `Crewbox: applied ${result.applied.length} file(s) from run ${runId}.` : `Crewbox: run ${runId} has nothing left to apply.`,
-    );
+    await this.requireReview().applyAll();
+  }
+
+  async discardRun(runId?: unknown): Promise<void> {
+    await this.requireReview().discard(typeof runId === 'string' ? runId : undefined);
   }
 
   async rebuildSandbox(): Promise<void> {
@@ -271,6 +224,11 @@ export class CommandActions {
       return undefined;
     }
     return editor;
+  }
+
+  private requireReview(): ReviewCommands {
+    if (!this.deps.review) throw new RequestFailed('failed', NO_FOLDER);
+    return this.deps.review;
   }
 
   private requireController(): RunController {

@@ -12,6 +12,9 @@ import type { Logger } from '../core/log/logger.ts';
 import { ApiKeys } from './api-keys.ts';
 import { ChatViewProvider } from './chat-view.ts';
 import { registerCommands, type CommandActions } from './commands.ts';
+import { registerReview } from './review/register.ts';
+import type { ReviewCommands } from './review/review-actions.ts';
+import { HistoryPanel } from './history/history-panel.ts';
 import { createOutputLogger } from './output-logger.ts';
 import { RunController, loadHeavyModules, type HeavyModules } from './run-controller.ts';
 import { readSettings, type CrewboxSettings } from './settings.ts';
@@ -34,16 +37,41 @@ export function activate(context: vscode.ExtensionContext): void {
   activeController = controller;
 
   let actions: CommandActions | undefined;
+  let review: ReviewCommands | undefined;
   const chat = new ChatViewProvider({
     extensionUri: context.extensionUri,
     controller,
     trust: currentTrust,
     logger,
     invokeAction: async (action, runId) => actions?.invokeAction(action, runId),
+    openReview: async (runId) => review?.review(runId),
+    discardRun: async (runId) => (review ? review.discard(runId) : false),
   });
   context.subscriptions.push(chat, vscode.window.registerWebviewViewProvider(ChatViewProvider.viewType, chat));
 
-  actions = registerCommands(context, { controller, workspace, installDir: context.extensionPath, env, chat, keys, settings, output, logger });
+  const history = new HistoryPanel({
+    extensionUri: context.extensionUri,
+    controller,
+    workspace,
+    env,
+    chat,
+    trust: currentTrust,
+    logger,
+    invokeAction: async (action, runId) => actions?.invokeAction(action, runId),
+  });
+  context.subscriptions.push(history);
+
+  review = registerReview(context, {
+    workspace,
+    controller,
+    shownRunId: () => chat.shownRunId,
+    onDidChangeShownRun: chat.onDidChangeShownRun,
+    logger,
+    output,
+    showFailure: async (e) => actions?.showFailure(e),
+  });
+
+  actions = registerCommands(context, { controller, workspace, installDir: context.extensionPath, env, chat, history, review, keys, settings, output, logger });
 
   context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => chat.trustChanged()));
   logger.info('Crewbox activated', { workspace: workspace ?? null, trusted: vscode.workspace.isTrusted });

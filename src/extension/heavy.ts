@@ -15,5 +15,13 @@ export { isRunLocked } from '../core/store/locks.ts';
 export { readRunLog } from '../core/store/event-log.ts';
 export { crewboxPaths } from '../core/store/layout.ts';
 export { applyChange } from '../sandbox/diff/apply.ts';
+export { isDiscarded, loadRunChanges, readHostEntry } from './review/run-changes.ts';
+export { discardRun } from './review/discard.ts';
+export { setExecutable } from './review/exec-bit.ts';
 export { DockerEngine } from '../sandbox/docker/engine.ts';
 export { buildSandboxImage } from '../sandbox/container-manager.ts';
+// The run history panel (history/history-store.ts): summaries, OTLP export, rollback.
+export { summarizeRun } from '../core/store/run-summary.ts';
+export { toOtlpJson } from '../core/trace/otlp.ts';
+export { CheckpointStore } from '../sandbox/store/checkpoints.ts';
+export { UnavailableSandbox } from '../sandbox/unavailable.ts';

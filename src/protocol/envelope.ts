@@ -9,15 +9,7 @@
  * undefined values that matter, no class instances.
  */
 import { z } from 'zod';
-import type {
-  NotificationIn,
-  NotificationMethod,
-  NotificationOf,
-  ParamsIn,
-  ParamsOf,
-  RequestMethod,
-  ResultIn,
-} from './messages.ts';
+import type { NotificationMethod, NotificationOf, ParamsOf, RequestMethod } from './messages.ts';
 import { ReplyError, RequestId } from './schemas.ts';
 
 const Method = z.string().min(1).max(100);
@@ -53,18 +45,5 @@ export type NotificationMessage<M extends NotificationMethod = NotificationMetho
 /** A reply whose value is not yet checked against its method's result schema. */
 export type ReplyMessage = z.output<typeof ReplyEnvelope>;
 
-export function requestMessage<M extends RequestMethod>(id: string, method: M, params: ParamsIn<M>) {
-  return { kind: 'request' as const, id, method, params };
-}
-
-export function okReply<M extends RequestMethod>(id: string, _method: M, value: ResultIn<M>) {
-  return { kind: 'reply' as const, id, result: { ok: true as const, value } };
-}
-
-export function errorReply(id: string, error: ReplyError) {
-  return { kind: 'reply' as const, id, result: { ok: false as const, error } };
-}
-
-export function notificationMessage<M extends NotificationMethod>(method: M, params: NotificationIn<M>) {
-  return { kind: 'notify' as const, method, params };
-}
+// The builders live in builders.ts (no zod at load); re-exported here for senders that already import this module.
+export { errorReply, notificationMessage, okReply, requestMessage } from './builders.ts';

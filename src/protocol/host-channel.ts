@@ -17,12 +17,29 @@
  *   else it throws is a bug, answered with code 'internal' and reported to
  *   `onHandlerError` (the message to the user does not echo internals).
  */
-import { errorReply, notificationMessage, okReply } from './envelope.ts';
+import { errorReply, notificationMessage, okReply } from './builders.ts';
 import type { NotificationIn, NotificationMethod, ParamsOf, RequestMethod, ResultIn } from './messages.ts';
 import type { ErrorAction, ReplyError, ReplyErrorCode, ViewName } from './schemas.ts';
-import { PROTOCOL_VERSION } from './schemas.ts';
 import type { Rejection } from './validate.ts';
-import { parseRequest } from './validate.ts';
+import { PROTOCOL_VERSION } from './version.ts';
+
+type Validation = typeof import('./validate.ts');
+let validation: Promise<Validation> | undefined;
+
+/**
+ * The validators (zod and every message schema, the core's RunEvent union
+ * included) load with the first message a view posts, not with this module:
+ * activation imports RequestFailed from here and must stay cheap. In the
+ * extension bundle esbuild keeps the module but evaluates it only then.
+ * A failed load is retried with the next message.
+ */
+function loadValidation(): Promise<Validation> {
+  validation ??= import('./validate.ts').catch((e: unknown) => {
+    validation = undefined;
+    throw e;
+  });
+  return validation;
+}
 
 export interface OutboundPort {
   /** `webview.postMessage`; a returned promise is awaited so replies keep their order. */
@@ -86,6 +103,12 @@ export class HostChannel {
 
   /** Handles one message from the webview. Contract: never rejects. */
   async receive(raw: unknown): Promise<void> {
+    let parseRequest: Validation['parseRequest'];
+    try {
+      ({ parseRequest } = await loadValidation());
+    } catch (e) {
+      return this.options.onHandlerError('receive', e);
+    }
     const parsed = parseRequest(raw);
     if (!parsed.ok) {
       const { rejection } = parsed;

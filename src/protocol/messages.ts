@@ -7,8 +7,9 @@
  *
  * The transcript travels as RunEvents (the log's own schema): the host sends
  * the run's durable log once (`transcript/reset`, on ready or when the chat
- * switches runs) and then only new events (`transcript/append`), durable and
- * ephemeral alike. The webview folds them into its own view model. See
+ * switches runs; a long log as its tail, older pages on request with
+ * `transcript/page`) and then only new events (`transcript/append`), durable
+ * and ephemeral alike. The webview folds them into its own view model. See
  * README.md for the rules both sides follow.
  */
 import { z } from 'zod';
@@ -28,6 +29,13 @@ const Ack = z.null();
 const Started = z.object({ runId: RunId });
 const Text = (what: string) =>
   z.string().trim().min(1, `${what} must not be empty`).max(MAX_TEXT, `${what} is longer than ${MAX_TEXT} characters`);
+
+/** What a transcript page leaves out and its fold needs (transcript-page.ts `Earlier`). */
+const Earlier = z.object({
+  count: z.number().int().positive(),
+  prelude: z.array(RunEvent),
+  usage: z.object({ tokens: z.number().int().nonnegative(), costUsd: z.number().nonnegative() }),
+});
 
 /** webview → host. Each entry: what the params are and what the reply's value is. */
 export const requests = {
@@ -52,6 +60,11 @@ export const requests = {
   'action/invoke': { params: z.object({ action: ErrorAction, runId: RunId.optional() }), result: Ack },
   /** Every run of the workspace, newest first. */
   'history/list': { params: NoParams, result: z.object({ runs: z.array(RunSummary) }) },
+  /** The shown run's durable events before `beforeSeq`, a page at a time ("load earlier" in the chat). */
+  'transcript/page': {
+    params: z.object({ runId: RunId, beforeSeq: z.number().int().positive() }),
+    result: z.object({ runId: RunId, events: z.array(RunEvent), earlier: Earlier.optional() }),
+  },
   /** A run's durable log; the webview folds it into spans itself (src/core/trace/spans.ts). */
   'trace/get': { params: z.object({ runId: RunId }), result: z.object({ runId: RunId, events: z.array(RunEvent) }) },
   /** Exports the run's trace as OTLP JSON where the user chooses; `saved` is false when they cancel. */
@@ -63,8 +76,11 @@ export const requests = {
 
 /** host → webview. */
 export const notifications = {
-  /** The chat now shows this run (null: no run) and these are all its durable events so far. */
-  'transcript/reset': { params: z.object({ runId: RunId.nullable(), events: z.array(RunEvent) }) },
+  /**
+   * The chat now shows this run (null: no run) and these are its durable events so far: all of
+   * them, or the latest with `earlier` saying what was left out (older pages: `transcript/page`).
+   */
+  'transcript/reset': { params: z.object({ runId: RunId.nullable(), events: z.array(RunEvent), earlier: Earlier.optional() }) },
   /** New events of the shown run, in order (durable and ephemeral). */
   'transcript/append': { params: z.object({ runId: RunId, events: z.array(RunEvent).min(1) }) },
   /** What the log cannot say: whether a live process drives the shown run, and the sandbox's state. */

@@ -25,10 +25,20 @@ export interface PageOptions {
 }
 
 const NONCE = /^[A-Za-z0-9+/=_-]{16,128}$/;
-const CSP_SOURCE = /^[^\s;'"]+$/;
+/**
+ * `webview.cspSource` is a space-separated source list: recent VS Code gives
+ * `'self' https://*.vscode-cdn.net`. Each item must be `'self'` or a
+ * scheme-prefixed source, so nothing can end the directive or add a keyword.
+ */
+const CSP_SOURCE_ITEM = /^(?:'self'|[a-z][a-z0-9+.-]*:[^\s;,'"]*)$/i;
+
+function isCspSourceList(cspSource: string): boolean {
+  const items = cspSource.split(' ');
+  return items.length <= 8 && items.every((item) => CSP_SOURCE_ITEM.test(item));
+}
 
 export function contentSecurityPolicy(cspSource: string, nonce: string): string {
-  if (!CSP_SOURCE.test(cspSource)) throw new Error(`Invalid CSP source: ${JSON.stringify(cspSource)}`);
+  if (!isCspSourceList(cspSource)) throw new Error(`Invalid CSP source: ${JSON.stringify(cspSource)}`);
   if (!NONCE.test(nonce)) throw new Error('A script nonce must be 16 to 128 base64 or hex characters.');
   return [
     "default-src 'none'",

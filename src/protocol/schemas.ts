@@ -8,8 +8,7 @@
  */
 import { z } from 'zod';
 
-/** Bumped on any incompatible change; the ready handshake refuses a mismatch. */
-export const PROTOCOL_VERSION = 1;
+export { PROTOCOL_VERSION } from './version.ts';
 
 export const ViewName = z.enum(['chat', 'history']);
 export type ViewName = z.infer<typeof ViewName>;

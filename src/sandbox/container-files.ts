@@ -12,7 +12,10 @@
  *   symlinks, and directories that were removed) since the previous drain,
  *   found without hashing or walking the tree (inotify in the supervisor).
  *   `overflow: true` means the tracker lost events (queue overflow, watch
- *   limit): the caller must fall back to `listAll` and compare.
+ *   limit): the caller must fall back to `listAll` and compare. With
+ *   `discard`, the paths are forgotten rather than returned (`paths` is
+ *   empty): for the events of the caller's own copy-in, which can name the
+ *   whole tree.
  * - `readFiles` snapshots the given paths: content for regular files, the
  *   link target for symlinks, `missing` for paths that no longer exist.
  * - `listAll` walks the whole tree (fallback and verification), with mode,
@@ -45,7 +48,7 @@ export interface ListedEntry {
 
 export interface ContainerFiles {
   putTar(tar: Readable, signal: AbortSignal): Promise<void>;
-  drainChanges(signal: AbortSignal): Promise<{ paths: string[]; overflow: boolean }>;
+  drainChanges(signal: AbortSignal, options?: { discard?: boolean }): Promise<{ paths: string[]; overflow: boolean }>;
   readFiles(paths: string[], signal: AbortSignal): Promise<FileSnapshot[]>;
   listAll(signal: AbortSignal): Promise<ListedEntry[]>;
   deletePaths(paths: string[], signal: AbortSignal): Promise<void>;

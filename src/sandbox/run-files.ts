@@ -162,7 +162,7 @@ export function createRunFiles(opts: RunFilesOptions): RunFiles {
       }
     }
     await writeHeldState(store.paths, { run: req.runId });
-    await files.drainChanges(signal); // the restore's own events
+    await files.drainChanges(signal, { discard: true }); // the restore's own events (a copy-in names every path)
     await clearDirty(store.paths);
     await writeContainerStats(store.paths, target);
     current = { runId: req.runId, tree: target, seq, stale: false };

@@ -73,6 +73,24 @@ describe('reownTar', () => {
     });
   }
 
+  it('hands the engine large chunks however small the pieces it is fed', async () => {
+    // Many one-block files, fed a block at a time (what tar-stream does: header, body, padding).
+    const many: string[] = [];
+    for (let i = 0; i < 600; i++) many.push(`f${i}`);
+    const src = mkdtempSync(path.join(tmpdir(), 'crewbox-tar-owner-many-'));
+    try {
+      for (const name of many) writeFileSync(path.join(src, name), 'x'.repeat(300));
+      const big = execFileSync('tar', ['-cf', '-', '--format=gnu', '-C', src, '.']);
+      const chunks: Buffer[] = [];
+      for await (const chunk of chunked(big, 512).pipe(reownTar(1000, 1000))) chunks.push(chunk as Buffer);
+      assert.deepEqual(Buffer.concat(chunks).length, big.length);
+      assert.ok(chunks.length <= Math.ceil(big.length / (256 * 1024)) + 1, `${chunks.length} chunks for ${big.length} bytes`);
+      assert.equal(listing(Buffer.concat(chunks)).length, many.length + 1);
+    } finally {
+      rmSync(src, { recursive: true, force: true });
+    }
+  });
+
   it('fails on a stream that is not a tar archive', async () => {
     const garbage = new PassThrough();
     garbage.end(Buffer.alloc(1024, 'x'));

@@ -1,6 +1,6 @@
 /**
  * Entry of the chat webview bundle (dist/webview/chat.js): connects to the
- * host, mounts the view into #app, and starts the ready handshake. The host
+ * host, starts the ready handshake and mounts the view into #app. The host
  * answers the handshake and then sends the chat's state.
  */
 import '../shared/zod-csp.ts';
@@ -16,12 +16,13 @@ if (!root) throw new Error('The chat page has no #app element.');
 let app: ChatApp | undefined;
 const store = new ChatStore(() => app?.scheduleRender());
 const { api, channel } = connect('chat', chatNotificationHandlers(store));
-app = new ChatApp(root, store, channel, {
-  load: () => api.getState() as { drafts?: Drafts } | undefined,
-  save: (state) => api.setState(state),
-});
-
+// The handshake goes first, so the host starts reading the run's log while the view lays itself out.
+// Nothing can arrive before the view exists: host messages are tasks, and this script runs to the end first.
 void channel.ready().then((reply) => {
   if (reply.ok) store.connectedAs(reply.value.trusted, reply.value.untrustedReason);
   else store.showError(reply.error);
+});
+app = new ChatApp(root, store, channel, {
+  load: () => api.getState() as { drafts?: Drafts } | undefined,
+  save: (state) => api.setState(state),
 });

@@ -8,7 +8,10 @@
  *   identified by `key`, and re-rendered when its `version` moves.
  * - `followTail`: the list starts at the bottom and stays there as rows grow,
  *   until the user scrolls up; then the first visible row keeps its place on
- *   screen while rows above or below change height.
+ *   screen while rows above or below change height. `reset(anchor)` starts
+ *   over with a given row at a given place instead (rows were prepended).
+ * - `onRendered` is told the mounted range after each flush (to load more
+ *   rows when an edge comes near).
  * - Work happens in one scheduled flush per frame (`invalidate`), never per
  *   model change; `flush` does it at once. While the list is hidden nothing
  *   is rendered; it catches up when it shows (its resize observer fires).
@@ -33,7 +36,15 @@ export interface VirtualListOptions {
   overscan?: number;
   followTail?: boolean;
   onFollowingChange?: (following: boolean) => void;
+  /** After each flush (not while hidden): the first and last mounted row. */
+  onRendered?: (first: number, last: number) => void;
   schedule?: (work: () => void) => void;
+}
+
+/** Row `index` with its top `delta` px above the top of the viewport (negative: below). */
+export interface ListAnchor {
+  index: number;
+  delta: number;
 }
 
 interface Mounted {
@@ -55,6 +66,9 @@ export class VirtualList {
   #following: boolean;
   #scheduled = false;
   #width = -1;
+  /** Where the next flush puts the rows, instead of reading it from scrollTop (set by reset). */
+  #pendingAnchor: ListAnchor | undefined;
+  #range: [number, number] = [0, -1];
   /** A flush done meanwhile makes the scheduled one a no-op. */
   private readonly flushIfScheduled: () => void;
 
@@ -98,14 +112,28 @@ export class VirtualList {
     this.invalidate();
   }
 
-  /** The rows were replaced wholesale (another run, a re-filtered list). */
-  reset(): void {
+  /**
+   * The rows were replaced wholesale (another run, a re-filtered list). With
+   * `anchor`, that row is put where the anchor says (what `anchorOf` returned
+   * before, mapped to the new rows); without, the list starts at the top (the
+   * bottom with followTail).
+   */
+  reset(anchor?: ListAnchor): void {
     for (const m of this.#mounted.values()) m.el.remove();
     this.#mounted.clear();
     this.#heights = new RowHeights(this.options.estimate);
-    this.setFollowing(this.options.followTail ?? false);
-    this.element.scrollTop = 0;
+    this.setFollowing(anchor ? false : (this.options.followTail ?? false));
+    this.#pendingAnchor = anchor;
+    if (!anchor) this.element.scrollTop = 0;
     this.invalidate();
+  }
+
+  /** Where row `index` is now, as an anchor for `reset`; undefined while following the tail (it keeps following). */
+  anchorOf(index: number): ListAnchor | undefined {
+    if (this.#following || index < 0 || index >= this.#heights.count) return undefined;
+    const pending = this.#pendingAnchor;
+    if (pending) return pending.index === index ? pending : undefined;
+    return { index, delta: this.element.scrollTop - this.#heights.offsetOf(index) };
   }
 
   scrollToBottom(): void {
@@ -120,8 +148,10 @@ export class VirtualList {
     const heights = this.#heights;
     heights.setCount(this.source.count());
     const viewport = this.element.clientHeight;
-    const anchorIndex = this.#following ? -1 : heights.indexAt(this.element.scrollTop);
-    const anchorDelta = anchorIndex < 0 ? 0 : this.element.scrollTop - heights.offsetOf(anchorIndex);
+    const pending = this.#pendingAnchor && heights.count > 0 ? this.#pendingAnchor : undefined;
+    this.#pendingAnchor = undefined;
+    const anchorIndex = this.#following ? -1 : pending ? Math.min(pending.index, heights.count - 1) : heights.indexAt(this.element.scrollTop);
+    const anchorDelta = anchorIndex < 0 ? 0 : pending ? pending.delta : this.element.scrollTop - heights.offsetOf(anchorIndex);
     const scrollTarget = (): number =>
       this.#following ? Math.max(0, heights.total() - viewport) : anchorIndex < 0 ? 0 : heights.offsetOf(anchorIndex) + anchorDelta;
 
@@ -132,6 +162,7 @@ export class VirtualList {
     this.#content.style.height = `${heights.total()}px`;
     const target = scrollTarget();
     if (Math.abs(this.element.scrollTop - target) >= 1) this.element.scrollTop = target;
+    this.options.onRendered?.(...this.#range);
   }
 
   /** Mounts the rows covering [top - overscan, top + viewport + overscan]; returns whether a height changed. */
@@ -142,6 +173,7 @@ export class VirtualList {
     const last = n === 0 ? -1 : heights.indexAt(top + viewport + this.#overscan);
     const wanted = new Map<string, number>();
     for (let i = first; i <= last; i++) wanted.set(this.source.key(i), i);
+    this.#range = [first, last];
 
     for (const [key, m] of this.#mounted) {
       if (!wanted.has(key)) {

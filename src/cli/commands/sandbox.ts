@@ -1,12 +1,17 @@
-/** `crewbox sandbox build|status|rm`: the workspace's sandbox container. */
+/**
+ * `crewbox sandbox build|status|rm`: the workspace's sandbox container;
+ * `crewbox sandbox gc`: the checkpoint blobs in .crewbox/ (no Docker needed).
+ */
 import { DockerEngine } from '../../sandbox/docker/engine.ts';
 import { buildSandboxImage, removeSandbox, sandboxStatus } from '../../sandbox/container-manager.ts';
+import { activeRuns, collectGarbage } from '../../sandbox/store/gc.ts';
 import { UsageError, type ParsedCommand } from '../args.ts';
 import type { CliIo } from '../io.ts';
 
 export async function sandboxCommand(p: ParsedCommand, io: CliIo): Promise<number> {
   const [action, extra] = p.positionals;
   if (extra !== undefined) throw new UsageError(`Unexpected argument "${extra}".`);
+  if (action === 'gc') return gcCommand(p, io);
   const engine = new DockerEngine(io.env);
   await engine.ping();
   switch (action) {
@@ -48,6 +53,19 @@ export async function sandboxCommand(p: ParsedCommand, io: CliIo): Promise<numbe
       return 0;
     }
     default:
-      throw new UsageError('crewbox sandbox needs one of: build, status, rm.');
+      throw new UsageError('crewbox sandbox needs one of: build, status, rm, gc.');
   }
+}
+
+/** Refuses while a run is driven (its blobs are being written); the collector's grace period covers a run that starts meanwhile. */
+async function gcCommand(p: ParsedCommand, io: CliIo): Promise<number> {
+  const active = await activeRuns(p.workspace);
+  if (active.length > 0) {
+    io.err(`Not collecting: run${active.length > 1 ? 's' : ''} ${active.join(', ')} ${active.length > 1 ? 'are' : 'is'} in progress. Try again once ${active.length > 1 ? 'they stop' : 'it stops'}.`);
+    return 1;
+  }
+  const r = await collectGarbage(p.workspace);
+  const mb = (r.bytesFreed / (1024 * 1024)).toFixed(1);
+  io.out(`Removed ${r.looseDeleted} blobs, ${r.packsDeleted} packs, ${r.snapshotsDeleted} snapshots and ${r.tempsDeleted} leftover files (${mb} MB); ${r.blobsKept} blobs kept.`);
+  return 0;
 }

@@ -140,6 +140,12 @@ export const RunEvent = z.discriminatedUnion('type', [
     verdict: Verdict.optional(),
     haltReason: HaltReason.optional(),
   }),
+  /**
+   * The user discarded the run's proposed changes (Discard Run): they are no
+   * longer offered for review or applying. Final for this log; appended under
+   * the run lock like any event. The run stays in the history.
+   */
+  ev('run.discarded', {}),
 
   ev('agent.started', {
     role: Role,

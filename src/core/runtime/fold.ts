@@ -257,6 +257,8 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case 'model.retry':
     case 'loop.warning':
     case 'error':
+    // Review state only (run-summary.ts folds it); the conversation is unchanged.
+    case 'run.discarded':
       break;
     case 'model.delta':
     case 'model.tool_delta':

@@ -20,6 +20,8 @@ export const RunSummary = z.object({
   forkOf: z.object({ runId: z.string(), step: z.number().int().nonnegative() }).optional(),
   /** The highest step reached (step N begins with the run's N-th model turn). */
   steps: z.number().int().nonnegative(),
+  /** The user discarded the run's proposed changes (`run.discarded`); absent otherwise. */
+  discarded: z.literal(true).optional(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 
@@ -34,7 +36,9 @@ export type RunSummary = z.infer<typeof RunSummary>;
  *   only the run lock (locks.ts) can tell a live run from a dead one.
  *
  * The verdict is the one the run finished with, else the latest agent
- * verdict so far. Throws StoreError `empty_run` for an empty log.
+ * verdict so far. `discarded` is set once a `run.discarded` is in the log
+ * (final: a later resume does not bring the proposed changes back).
+ * Throws StoreError `empty_run` for an empty log.
  */
 export function summarizeRun(events: readonly RunEvent[]): RunSummary {
   const first = events[0];
@@ -51,6 +55,7 @@ export function summarizeRun(events: readonly RunEvent[]): RunSummary {
   let tokens = 0;
   let costUsd = 0;
   let steps = 0;
+  let discarded = false;
   const pendingQuestions = new Set<string>();
 
   for (const event of events) {
@@ -86,6 +91,9 @@ export function summarizeRun(events: readonly RunEvent[]): RunSummary {
         costUsd += event.costUsd ?? 0;
         break;
       }
+      case 'run.discarded':
+        discarded = true;
+        break;
       case 'ask_user.asked':
         pendingQuestions.add(event.callId);
         break;
@@ -111,5 +119,6 @@ export function summarizeRun(events: readonly RunEvent[]): RunSummary {
     ...(verdict ? { verdict } : {}),
     ...(forkOf ? { forkOf } : {}),
     steps,
+    ...(discarded ? { discarded: true as const } : {}),
   };
 }

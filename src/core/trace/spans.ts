@@ -226,6 +226,8 @@ class SpanFolder {
       case 'budget.warning':
       case 'loop.warning':
         return this.attach(this.ownerOf(e), e, i);
+      case 'run.discarded':
+        return this.attach(run, e, i);
       case 'model.delta':
       case 'model.tool_delta':
       case 'tool.output':

@@ -72,8 +72,9 @@ export class ChannelContainerFiles implements ContainerFiles {
     await Promise.race([this.engine.putArchive(this.containerId, this.workspace, owned), failed]);
   }
 
-  async drainChanges(signal: AbortSignal): Promise<{ paths: string[]; overflow: boolean }> {
-    const { result, pid } = await withChannelRetry(this.source, async (c) => ({ result: await c.call('changes', {}, { signal }), pid: c.info?.pid }));
+  async drainChanges(signal: AbortSignal, options: { discard?: boolean } = {}): Promise<{ paths: string[]; overflow: boolean }> {
+    const params = options.discard ? { discard: true } : {};
+    const { result, pid } = await withChannelRetry(this.source, async (c) => ({ result: await c.call('changes', params, { signal }), pid: c.info?.pid }));
     const sameTracker = pid !== undefined && pid === this.lastDrainPid;
     this.lastDrainPid = pid;
     return { paths: result.paths, overflow: result.overflow || !sameTracker };

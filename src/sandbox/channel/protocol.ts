@@ -97,7 +97,8 @@ export interface OpParams {
   write: { path: string; content: string; encoding?: 'utf8' | 'base64'; callId?: string };
   list: { path: string; depth: number; maxEntries?: number };
   search: { pattern: string; path: string; glob?: string; maxResults: number; maxFileBytes?: number };
-  changes: Record<string, never>;
+  /** discard: the tracker forgets what it collected and answers no paths (after a copy-in: its own events). */
+  changes: { discard?: boolean };
   readFiles: { paths: string[]; inlineMax?: number; budget?: number };
   readChunk: { path: string; offset: number; length: number };
   listAll: Record<string, never>;

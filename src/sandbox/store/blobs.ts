@@ -15,8 +15,12 @@
  *   to it). 'deferred' writes, and a batch's blobs, are durable once
  *   `flush()` / `BlobBatch.commit()` returns; callers do that before writing
  *   any record that refers to them.
+ * - Freshening: a put that finds its blob already stored touches the blob's
+ *   file (or its pack) so its mtime is recent, as git does: the collector
+ *   (gc.ts) keeps every blob younger than its grace period, so a blob that a
+ *   record is about to name again is not swept before the record is written.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -40,6 +44,8 @@ export interface PutResult {
 /** A batch this small is written as loose blobs; beyond, as one pack. */
 const MIN_PACK_COUNT = 64;
 const MIN_PACK_BYTES = 8 * 1024 * 1024;
+/** A file freshened this recently is not touched again (a snapshot may re-find thousands of blobs in one pack). */
+const FRESHEN_EVERY_MS = 10 * 60_000;
 
 export class BlobStore {
   private readonly known = new Set<string>();
@@ -47,6 +53,7 @@ export class BlobStore {
   private readonly madeDirs = new Set<string>();
   private deferredFiles: string[] = [];
   private readonly deferredDirs = new Set<string>();
+  private readonly freshenedAt = new Map<string, number>();
 
   constructor(readonly dir: string) {
     this.packs = new PackIndex(path.join(dir, 'pack'));
@@ -65,6 +72,24 @@ export class BlobStore {
     return found;
   }
 
+  /**
+   * Marks a stored blob as in use now (see Freshening in the module doc).
+   * Best effort: a blob that cannot be touched is merely older to the collector.
+   */
+  freshen(hash: string): void {
+    const where = this.locate(hash);
+    const file = typeof where === 'string' ? where : where.file;
+    const now = Date.now();
+    if (now - (this.freshenedAt.get(file) ?? 0) < FRESHEN_EVERY_MS) return;
+    try {
+      const at = new Date(now);
+      utimesSync(file, at, at);
+      this.freshenedAt.set(file, now);
+    } catch {
+      // Read-only or gone: nothing to keep fresh.
+    }
+  }
+
   /** Stores `data` (hashing it unless `hash` is given by a caller that already did). */
   async put(data: Buffer, durability: Durability = 'sync', hash: string = sha256(data)): Promise<PutResult> {
     if (durability === 'deferred') return this.putDeferred(data, hash);
@@ -80,7 +105,10 @@ export class BlobStore {
    */
   async putDurably(items: ReadonlyArray<readonly [hash: string, data: Buffer]>): Promise<number> {
     const fresh = new Map<string, Buffer>();
-    for (const [hash, data] of items) if (!this.has(hash)) fresh.set(hash, data);
+    for (const [hash, data] of items) {
+      if (!this.has(hash)) fresh.set(hash, data);
+      else this.freshen(hash);
+    }
     if (fresh.size === 0) return 0;
     const staged: Array<{ hash: string; temp: string; final: string }> = [];
     try {
@@ -115,7 +143,10 @@ export class BlobStore {
    * the thread pool per call costs more than the call itself.
    */
   putDeferred(data: Buffer, hash: string = sha256(data)): PutResult {
-    if (this.has(hash)) return { hash, size: data.length, written: false };
+    if (this.has(hash)) {
+      this.freshen(hash);
+      return { hash, size: data.length, written: false };
+    }
     const final = this.pathOf(hash);
     const dir = path.dirname(final);
     this.ensureDir(dir);
@@ -159,6 +190,7 @@ export class BlobStore {
     try {
       if (this.has(hash)) {
         await unlink(temp);
+        this.freshen(hash);
         return { hash, size, written: false };
       }
       const final = this.pathOf(hash);
@@ -293,7 +325,11 @@ export class BlobBatch {
   ) {}
 
   add(hash: string, data: Buffer): void {
-    if (this.seen.has(hash) || this.store.has(hash)) return;
+    if (this.seen.has(hash)) return;
+    if (this.store.has(hash)) {
+      this.store.freshen(hash);
+      return;
+    }
     this.seen.add(hash);
     if (this.pack) {
       this.pack.add(hash, data);

@@ -105,6 +105,35 @@ export class PackIndex {
   }
 }
 
+export interface PackListing {
+  /** The pack file (it may be missing if a crash or a collection removed it first). */
+  pack: string;
+  index: string;
+  /** Hashes of the blobs it holds. */
+  hashes: string[];
+}
+
+/** Every readable index in `dir` with the blobs its pack holds (for the blob collector, gc.ts). */
+export function listPacks(dir: string): PackListing[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: PackListing[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.idx')) continue;
+    const index = path.join(dir, name);
+    const loaded = readIndex(index, path.join(dir, `${name.slice(0, -4)}.pack`));
+    if (!loaded) continue;
+    const hashes: string[] = [];
+    for (let i = 0; i < loaded.count; i++) hashes.push(loaded.table.toString('hex', HEADER + i * ENTRY, HEADER + i * ENTRY + 32));
+    out.push({ pack: loaded.file, index, hashes });
+  }
+  return out;
+}
+
 function readIndex(indexFile: string, packFile: string): LoadedIndex | undefined {
   try {
     const table = readFileSync(indexFile);

@@ -8,10 +8,18 @@
  * Contract: events for a run other than the shown one are ignored, and an
  * event the transcript rejects as a replay does not count twice in the
  * progress (tokens, cost).
+ *
+ * A long run arrives as its tail with `earlier` (src/protocol/transcript-page.ts):
+ * the prelude is folded first, then the tail, so the progress is exact; the
+ * rows of the left-out events are missing and a marker row sits where they
+ * go (`gapAt`). Loading an older page refolds prelude, page and everything
+ * applied since (kept in `#applied` while events are left out), so the fold
+ * stays one pass in seq order.
  */
 import type { RunEvent } from '../../../src/core/events/schema.ts';
 import type { RunSummary } from '../../../src/core/store/run-summary.ts';
 import type { ReplyError, SandboxStatus } from '../../../src/protocol/schemas.ts';
+import type { Earlier } from '../../../src/protocol/transcript-page.ts';
 import type { Banner } from '../../shared/banner.ts';
 import type { ComposerInputs, ComposerMode } from './composer-mode.ts';
 import { composerMode } from './composer-mode.ts';
@@ -39,6 +47,14 @@ export class ChatStore {
   banner: Banner | undefined;
   /** Set when the transcript was replaced: the list starts over. */
   rowsReplaced = false;
+  /** What the shown transcript leaves out; undefined when it starts at the log's beginning. */
+  earlier: Earlier | undefined;
+  /** The index of the first row after the left-out events (the marker's place), while `earlier` is set. */
+  gapAt: number | undefined;
+  /** A page of earlier events was requested and has not arrived. */
+  loadingEarlier = false;
+  /** While `earlier` is set: every event the transcript accepted since the reset (prelude excluded), in order. */
+  #applied: RunEvent[] = [];
   readonly #dirty = new Set<ChatPart>();
 
   constructor(private readonly onDirty: () => void = () => {}) {}
@@ -76,14 +92,36 @@ export class ChatStore {
     this.mark('composer', 'status');
   }
 
-  resetTranscript(runId: string | null, events: readonly RunEvent[]): void {
-    this.transcript = new Transcript();
-    this.progress = emptyProgress(runId);
+  resetTranscript(runId: string | null, events: readonly RunEvent[], earlier?: Earlier): void {
     this.stopRequested = false;
     this.composingNew = false;
-    this.rowsReplaced = true;
-    this.applyEvents(events);
-    this.mark('rows', 'status', 'composer');
+    this.loadingEarlier = false;
+    this.refold(runId, earlier, events);
+  }
+
+  /** The seq of the first event shown after the left-out ones: where the next older page ends. */
+  get firstLoadedSeq(): number | undefined {
+    return this.earlier ? this.#applied[0]?.seq : undefined;
+  }
+
+  setLoadingEarlier(loading: boolean): void {
+    this.loadingEarlier = loading;
+    this.mark('rows');
+  }
+
+  /**
+   * An older page arrived (`transcript/page`): it goes before everything applied.
+   * Returns false, changing nothing, when it does not fit (another run is shown,
+   * or a reset came meanwhile).
+   */
+  prependEarlier(runId: string, events: readonly RunEvent[], earlier?: Earlier): boolean {
+    const first = this.firstLoadedSeq;
+    const last = events.at(-1);
+    if (runId !== this.progress.runId || first === undefined || (last !== undefined && last.seq >= first)) return false;
+    const stopRequested = this.stopRequested;
+    this.refold(runId, earlier, [...events, ...this.#applied]);
+    this.stopRequested = stopRequested;
+    return true;
   }
 
   appendEvents(runId: string, events: readonly RunEvent[]): void {
@@ -135,11 +173,30 @@ export class ChatStore {
     this.mark('banner');
   }
 
-  private applyEvents(events: readonly RunEvent[]): void {
+  /** A fresh fold: the prelude of what is left out, then `events`. */
+  private refold(runId: string | null, earlier: Earlier | undefined, events: readonly RunEvent[]): void {
+    this.transcript = new Transcript();
+    this.progress = emptyProgress(runId);
+    this.#applied = [];
+    this.earlier = earlier;
+    this.gapAt = undefined;
+    this.rowsReplaced = true;
+    if (earlier) {
+      this.progress.tokens = earlier.usage.tokens;
+      this.progress.costUsd = earlier.usage.costUsd;
+      this.applyEvents(earlier.prelude, false);
+      this.gapAt = this.transcript.rows.length;
+    }
+    this.applyEvents(events);
+    this.mark('rows', 'status', 'composer');
+  }
+
+  private applyEvents(events: readonly RunEvent[], keep = true): void {
     let rows = false;
     let status = false;
     for (const e of events) {
       if (e.runId !== this.progress.runId || !this.transcript.apply(e)) continue;
+      if (keep && this.earlier) this.#applied.push(e);
       rows = true;
       if (applyToProgress(this.progress, e, (id) => this.transcript.roleOf(id))) status = true;
       if (e.type === 'run.interrupted' || e.type === 'run.finished') this.stopRequested = false;

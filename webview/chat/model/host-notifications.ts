@@ -4,7 +4,7 @@ import type { ChatStore } from './chat-store.ts';
 
 export function chatNotificationHandlers(store: ChatStore): NotificationHandlers {
   return {
-    'transcript/reset': ({ runId, events }) => store.resetTranscript(runId, events),
+    'transcript/reset': ({ runId, events, earlier }) => store.resetTranscript(runId, events, earlier),
     'transcript/append': ({ runId, events }) => store.appendEvents(runId, events),
     'status/update': ({ driving, sandbox }) => store.setHostStatus(driving, sandbox),
     'runs/resumable': ({ runs }) => store.setResumable(runs),

@@ -14,6 +14,8 @@ interface RowBase {
   id: string;
   /** Position in the transcript (rows are never removed or reordered). */
   index: number;
+  /** The seq of the event that made the row: rows are in seq order, so it finds a row again after a refold. */
+  seq: number;
   version: number;
   depth: number;
   agentId?: string;

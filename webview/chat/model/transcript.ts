@@ -34,7 +34,7 @@ export interface TranscriptChanges {
   grew: boolean;
 }
 
-type Draft<R extends Row> = R extends Row ? Omit<R, 'id' | 'index' | 'version' | 'depth'> & { depth?: number } : never;
+type Draft<R extends Row> = R extends Row ? Omit<R, 'id' | 'index' | 'seq' | 'version' | 'depth'> & { depth?: number } : never;
 
 export class Transcript {
   readonly rows: Row[] = [];
@@ -46,11 +46,25 @@ export class Transcript {
   readonly #changed = new Set<number>();
   #grew = false;
   #lastSeq = 0;
+  /** The seq of the event being folded (rows made now carry it). */
+  #foldingSeq = 0;
 
   /** The index of the row with this id (ids are `r<index + 1>`, see push). */
   indexOf(rowId: string): number | undefined {
     const index = Number(rowId.slice(1)) - 1;
     return this.rows[index]?.id === rowId ? index : undefined;
+  }
+
+  /** The first row made by an event with seq ≥ `seq` (rows.length if none): rows are in seq order. */
+  indexAtSeq(seq: number): number {
+    let lo = 0;
+    let hi = this.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.rows[mid]!.seq < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   roleOf(agentId: string): Role | undefined {
@@ -76,6 +90,7 @@ export class Transcript {
       if (e.seq <= this.#lastSeq) return false;
       this.#lastSeq = e.seq;
     }
+    this.#foldingSeq = e.seq;
     this.fold(e);
     return true;
   }
@@ -95,6 +110,8 @@ export class Transcript {
         return void this.notice('warning', 'debug-stop', e.reason === 'user' ? 'Stopped by you.' : `Stopped: ${e.reason}.`);
       case 'run.finished':
         return this.finished(e);
+      case 'run.discarded':
+        return void this.notice('info', 'discard', 'Proposed changes discarded.');
       case 'agent.started':
         return this.agentStarted(e);
       case 'agent.finished':
@@ -337,6 +354,7 @@ export class Transcript {
     const row = draft as unknown as R;
     row.depth ??= 0;
     row.index = this.rows.length;
+    row.seq = this.#foldingSeq;
     row.id = `r${row.index + 1}`;
     row.version = 1;
     this.rows.push(row);

@@ -6,6 +6,12 @@
  * Contract: one delegated click listener (buttons carry `data-action`), no
  * listener per row. Request failures land in the banner with their actions;
  * the banner goes on Dismiss, `notice/clear`, or when a run request succeeds.
+ *
+ * A transcript shown from its tail has a marker row where the left-out
+ * events go (list index `store.gapAt`; rows after it sit one index later in
+ * the list). When the marker comes within the list's overscan as the user
+ * scrolls up, or on its button, the older page is requested; once it is
+ * folded in, the row after the marker stays where it was on screen.
  */
 import type { ParamsIn, RequestMethod, ResultOf } from '../../../src/protocol/messages.ts';
 import type { ErrorAction } from '../../../src/protocol/schemas.ts';
@@ -14,6 +20,7 @@ import type { WebviewChannel } from '../../../src/protocol/webview-channel.ts';
 import { button, h, icon } from '../../shared/dom.ts';
 import { VirtualList } from '../../shared/virtual-list.ts';
 import type { ChatStore } from '../model/chat-store.ts';
+import { EARLIER_KEY, renderEarlierRow } from './earlier-row.ts';
 import { Composer } from './composer.ts';
 import type { Drafts } from './composer.ts';
 import { renderBanner } from '../../shared/banner.ts';
@@ -46,6 +53,10 @@ export class ChatApp {
   readonly #composer: Composer;
   readonly #toggled = new Map<string, boolean>();
   #frameRequested = false;
+  /** Where the list puts the rows after an older page was folded in: the first row after the marker, by its seq. */
+  #keep: { seq: number; delta: number } | undefined;
+  /** Off after a failed page load, so scrolling does not retry in a loop; the marker's button turns it on. */
+  #autoLoad = true;
 
   constructor(
     root: HTMLElement,
@@ -53,14 +64,24 @@ export class ChatApp {
     private readonly channel: WebviewChannel,
     persist: PersistPort,
   ) {
+    const rowAt = (i: number) => store.transcript.rows[this.rowIndex(i)]!;
     this.#list = new VirtualList(
       {
-        count: () => store.transcript.rows.length,
-        key: (i) => store.transcript.rows[i]!.id,
-        version: (i) => store.transcript.rows[i]!.version,
-        render: (i) => renderRow(store.transcript.rows[i]!, { toggled: this.#toggled }),
+        count: () => store.transcript.rows.length + (store.gapAt !== undefined ? 1 : 0),
+        key: (i) => (i === store.gapAt ? EARLIER_KEY : rowAt(i).id),
+        version: (i) => (i === store.gapAt ? (store.loadingEarlier ? 2 : 1) : rowAt(i).version),
+        render: (i) => (i === store.gapAt ? renderEarlierRow(store.earlier?.count ?? 0, store.loadingEarlier) : renderRow(rowAt(i), { toggled: this.#toggled })),
       },
-      { label: 'Run transcript', estimate: ROW_ESTIMATE_PX, followTail: true, onFollowingChange: (f) => (this.#jump.hidden = f) },
+      {
+        label: 'Run transcript',
+        estimate: ROW_ESTIMATE_PX,
+        followTail: true,
+        onFollowingChange: (f) => (this.#jump.hidden = f),
+        onRendered: (first, last) => {
+          const gap = store.gapAt;
+          if (gap !== undefined && gap >= first && gap <= last && this.#autoLoad) this.loadEarlier();
+        },
+      },
     );
     this.#jump.classList.add('jump-latest');
     this.#jump.hidden = true;
@@ -107,10 +128,43 @@ export class ChatApp {
     if (this.store.rowsReplaced) {
       this.store.rowsReplaced = false;
       this.#toggled.clear();
-      this.#list.reset();
+      const keep = this.#keep;
+      this.#keep = undefined;
+      this.#list.reset(keep ? { index: this.listIndex(this.store.transcript.indexAtSeq(keep.seq)), delta: keep.delta } : undefined);
     }
-    this.#list.rowsChanged(this.store.transcript.drain().changed);
+    this.#list.rowsChanged(this.store.transcript.drain().changed.map((i) => this.listIndex(i)));
     this.#list.flush();
+  }
+
+  /** The transcript row shown at list index `i` (not the marker's index). */
+  private rowIndex(i: number): number {
+    const gap = this.store.gapAt;
+    return gap !== undefined && i > gap ? i - 1 : i;
+  }
+
+  private listIndex(rowIndex: number): number {
+    const gap = this.store.gapAt;
+    return gap !== undefined && rowIndex >= gap ? rowIndex + 1 : rowIndex;
+  }
+
+  /** Requests the page before the first shown event; once folded in, the first row after the marker keeps its place. */
+  private loadEarlier(): void {
+    const store = this.store;
+    const runId = store.progress.runId;
+    const beforeSeq = store.firstLoadedSeq;
+    if (store.loadingEarlier || runId === null || beforeSeq === undefined) return;
+    store.setLoadingEarlier(true);
+    void this.channel.request('transcript/page', { runId, beforeSeq }).then((result) => {
+      if (store.firstLoadedSeq !== beforeSeq) return; // another reset or page came meanwhile
+      store.setLoadingEarlier(false);
+      if (!result.ok) {
+        this.#autoLoad = false;
+        return store.showError(result.error);
+      }
+      // The first row after the marker keeps its place on screen: the page goes in above it, and the marker moves up out of sight.
+      const anchor = store.gapAt !== undefined ? this.#list.anchorOf(store.gapAt + 1) : undefined;
+      if (store.prependEarlier(result.value.runId, result.value.events, result.value.earlier) && anchor) this.#keep = { seq: beforeSeq, delta: anchor.delta };
+    });
   }
 
   private renderComposer(): void {
@@ -167,6 +221,9 @@ export class ChatApp {
         return this.toggleTool(el.dataset['row'] ?? '');
       case 'jump-latest':
         return this.#list.scrollToBottom();
+      case 'load-earlier':
+        this.#autoLoad = true;
+        return this.loadEarlier();
     }
   }
 
@@ -176,7 +233,7 @@ export class ChatApp {
     if (index === undefined || row?.kind !== 'tool') return;
     const open = this.#toggled.get(rowId) ?? defaultExpanded(row);
     this.#toggled.set(rowId, !open);
-    this.#list.refresh([index]);
+    this.#list.refresh([this.listIndex(index)]);
   }
 
   /** Sends a request; the composer's own requests (start, stop, continue, answer, discard) disable its buttons meanwhile. */
