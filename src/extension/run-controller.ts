@@ -63,6 +63,8 @@ interface ActiveDrive {
 export class RunController {
   #active: ActiveDrive | undefined;
   #opening = false;
+  /** The previous drive's sandbox session, while it closes. */
+  #closing: Promise<void> | undefined;
   #sandbox: SandboxStatus = { state: 'unknown' };
 
   private readonly _onDidRunEvent = new Emitter<RunEvent>((e) => this.deps.logger.error('run event listener failed', { error: e }));
@@ -178,6 +180,7 @@ export class RunController {
     this.#opening = true;
     let session: DriveSession | undefined;
     try {
+      await this.#closing;
       const apiKeys = await this.keysFor(config);
       const heavy = await this.deps.load();
       this.setSandbox({ state: 'starting', detail: 'Starting the sandbox.' });
@@ -215,9 +218,14 @@ export class RunController {
         (e: unknown) => log.error('run could not be driven', { error: e }),
       )
       .finally(async () => {
-        await session.close().catch((e: unknown) => log.warn('sandbox session did not close cleanly', { error: e }));
+        // The run has stopped: the views say so now, not after the sandbox link
+        // closes (which can take a moment); the next drive waits for that close.
         if (this.#active?.handle === handle) this.#active = undefined;
+        const closing = session.close().catch((e: unknown) => log.warn('sandbox session did not close cleanly', { error: e }));
+        this.#closing = closing;
         this._onDidChangeStatus.fire();
+        await closing;
+        if (this.#closing === closing) this.#closing = undefined;
       });
   }
 }

@@ -196,8 +196,12 @@ export function createRunFiles(opts: RunFilesOptions): RunFiles {
       const relevant = drained.overflow ? [] : await relevantPaths(run.tree, drained.paths);
       let changes = recovered;
       if (drained.overflow || relevant.length > 0) {
-        await writeDirty(store.paths, { run: runId, afterSeq: run.seq, paths: relevant, overflow: drained.overflow });
+        // The dirty record is written while the change is read and stored (not before): it is needed only
+        // once the delta line could be missing, and a crash before it is complete loses the paths either way.
+        const dirty = writeDirty(store.paths, { run: runId, afterSeq: run.seq, paths: relevant, overflow: drained.overflow });
+        dirty.catch(() => undefined);
         changes = mergeChanges(recovered, await captureChanges({ files, blobs, signal }, run.tree, { paths: relevant, overflow: drained.overflow }));
+        await dirty;
       }
       if (changes.length > 0) run.seq = (await store.append(runId, step, changes)).seq;
       return { filesChanged: changes.length, paths: changes.map((c) => c.path) };

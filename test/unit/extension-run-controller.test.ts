@@ -24,7 +24,7 @@ class FakeHandle implements RunHandle {
 }
 
 /** Recording fakes of the sandbox session and the runtime. */
-function harness(opts: { keys?: Record<string, string>; logs?: Record<string, RunEvent[]>; runs?: RunSummary[]; dockerDown?: boolean } = {}) {
+function harness(opts: { keys?: Record<string, string>; logs?: Record<string, RunEvent[]>; runs?: RunSummary[]; dockerDown?: boolean; closeGate?: Promise<void> } = {}) {
   const calls: string[] = [];
   const sessions: Array<DriveSession & { closed: boolean; network: boolean }> = [];
   const handles: FakeHandle[] = [];
@@ -54,7 +54,8 @@ function harness(opts: { keys?: Record<string, string>; logs?: Record<string, Ru
     async openSession(o) {
       if (opts.dockerDown) throw Object.assign(new Error('Docker is not running.'), { name: 'DockerError', code: 'daemon_down' });
       o.onProgress({ phase: 'image', message: 'building' });
-      const s = { sandbox: {}, runFiles: {}, closed: false, network: o.network, close: async () => void (s.closed = true) };
+      const s = { sandbox: {}, runFiles: {}, closed: false, network: o.network, close: async () => { await opts.closeGate; s.closed = true; } };
+      calls.push('open session');
       sessions.push(s);
       return s;
     },
@@ -100,11 +101,28 @@ async function expectFailure(p: Promise<unknown>, code: string, actions?: string
 }
 
 describe('extension: run controller', () => {
+  it('says the run stopped before the sandbox session has closed, and the next drive waits for that close', async () => {
+    let release!: () => void;
+    const h = harness({ closeGate: new Promise<void>((r) => (release = r)) });
+    await h.controller.start('first');
+    h.handles[0]!.finish({ runId: 'run-new', status: 'completed', summary: 'done' });
+    await new Promise((r) => setImmediate(r));
+    assert.equal(h.controller.isDriving('run-new'), false, 'the views learn at once that the run stopped');
+    assert.equal(h.sessions[0]!.closed, false);
+    const second = h.controller.start('second');
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(h.sessions.length, 1, 'no second session while the first still closes');
+    release();
+    await second;
+    assert.equal(h.sessions[0]!.closed, true);
+    assert.equal(h.sessions.length, 2);
+  });
+
   it('starts a run in a fresh sandbox session, forwards its events, and closes the session when it stops', async () => {
     const h = harness();
     const runId = await h.controller.start('fix the bug');
     assert.equal(runId, 'run-new');
-    assert.deepEqual(h.calls, ['runtime keys=openai', 'start fix the bug network=false']);
+    assert.deepEqual(h.calls, ['open session', 'runtime keys=openai', 'start fix the bug network=false']);
     assert.equal(h.sessions.length, 1);
     assert.deepEqual(h.seen.sandboxStates.slice(0, 3), ['starting', 'building', 'ready']);
     assert.deepEqual(h.seen.started, ['run-new']);
@@ -140,7 +158,7 @@ describe('extension: run controller', () => {
     const events = new EventBuilder({ runId: 'run-old' }).runStarted('old goal').interrupted().build();
     const h = harness({ keys: { openai: 'sk-o', anthropic: 'sk-a' }, logs: { 'run-old': events } });
     await h.controller.resume('run-old', 'try the other file');
-    assert.deepEqual(h.calls, ['runtime keys=anthropic,openai', 'resume run-old try the other file']);
+    assert.deepEqual(h.calls, ['open session', 'runtime keys=anthropic,openai', 'resume run-old try the other file']);
     assert.equal(h.sessions[0]!.network, false);
   });
 

@@ -14,6 +14,13 @@ import { CheckpointStore } from '../../src/sandbox/store/checkpoints.ts';
 import { sha256 } from '../../src/sandbox/store/manifest.ts';
 import { modelTurn, runStarted } from '../support/store-builders.ts';
 import { tempDir } from '../support/workspace-fixture.ts';
+import { recordingIo } from '../support/cli-io.ts';
+import { parseCommandLine, type ParsedCommand } from '../../src/cli/args.ts';
+import { applyCommand } from '../../src/cli/commands/changes.ts';
+import { createRuntime } from '../../src/core/compose.ts';
+import { UnavailableSandbox } from '../../src/sandbox/unavailable.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 
 /** A stopped run `run-1` with one step and one proposed file. */
 async function stoppedRun(ws: string): Promise<void> {
@@ -72,5 +79,23 @@ describe('review: discard run', () => {
     }
     assert.equal(await isDiscarded(ws, 'run-1'), false);
     await assert.rejects(discardRun(ws, 'no-such-run'), (e: unknown) => (e as { code?: string }).code === 'not_found');
+  });
+
+  it('closes the run to further work: resume refuses, the CLI does not apply it, and a fork starts open', async () => {
+    await discardRun(ws, 'run-1');
+    const runtime = createRuntime({ workspace: ws, sandbox: new UnavailableSandbox(), env: {} });
+    await assert.rejects(runtime.resume('run-1', { message: 'go on' }), (e: unknown) => (e as { code?: string }).code === 'run_discarded');
+    assert.equal((await readRunLog(crewboxPaths(ws).runEvents('run-1'))).events.at(-1)!.type, 'run.discarded', 'a refused resume records nothing');
+
+    const io = recordingIo();
+    const parsed = parseCommandLine(['apply', 'run-1', '--workspace', ws], ws) as ParsedCommand;
+    assert.equal(await applyCommand(parsed, io), 1);
+    assert.match(io.stderr.join('\n'), /was discarded/);
+    assert.equal(existsSync(path.join(ws, 'a.txt')), false, 'nothing reached the workspace');
+
+    const forkId = await runtime.fork('run-1', 1);
+    const fork = await readRunLog(crewboxPaths(ws).runEvents(forkId));
+    assert.equal(fork.events.some((e) => e.type === 'run.discarded'), false);
+    assert.equal(foldRun(fork.events).discarded, false);
   });
 });

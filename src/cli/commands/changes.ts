@@ -3,6 +3,7 @@
  * the checkpoints in .crewbox/ (no container needed), applied to the host only
  * on request and never over the user's own edits unless forced.
  */
+import { isDiscarded } from '../../core/store/discarded.ts';
 import { readRunLog } from '../../core/store/event-log.ts';
 import { crewboxPaths } from '../../core/store/layout.ts';
 import { createRuntime } from '../../core/compose.ts';
@@ -28,6 +29,10 @@ export async function diffCommand(p: ParsedCommand, io: CliIo): Promise<number> 
 export async function applyCommand(p: ParsedCommand, io: CliIo): Promise<number> {
   const runId = requireRunId(p);
   const paths = Array.isArray(p.values['path']) ? p.values['path'] : undefined;
+  if (await isDiscarded(p.workspace, runId)) {
+    io.err(`Run ${runId} was discarded; its changes are no longer applied. Roll back to one of its steps ("crewbox rollback ${runId} --to STEP") to work from it again.`);
+    return 1;
+  }
   const result = await applyChange(p.workspace, runId, { ...(paths ? { paths } : {}), force: p.values['force'] === true });
   for (const f of result.applied) io.out(`applied  ${f.kind.padEnd(8)} ${f.oldPath ? `${f.oldPath} → ` : ''}${f.path}`);
   for (const s of result.skipped) io.err(`skipped  ${s.path}: ${s.reason}`);

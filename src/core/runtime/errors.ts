@@ -1,5 +1,5 @@
 /** Errors of the runtime's API (what the caller asked for cannot be done). */
-export type RunErrorCode = 'run_exists' | 'run_finished' | 'invalid_step' | 'not_found';
+export type RunErrorCode = 'run_exists' | 'run_finished' | 'run_discarded' | 'invalid_step' | 'not_found';
 
 export class RunError extends Error {
   override readonly name = 'RunError';

@@ -70,6 +70,8 @@ export interface RunState {
   loopCounts: Map<string, number>;
   openQuestion: { callId: string; question: string; agentId: string } | undefined;
   budgetWarnings: Set<string>;
+  /** The user discarded the run's proposed changes (`run.discarded`): it is not continued. */
+  discarded: boolean;
 }
 
 const ZERO_USAGE: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -125,6 +127,7 @@ export function emptyRunState(): RunState {
     loopCounts: new Map(),
     openQuestion: undefined,
     budgetWarnings: new Set(),
+    discarded: false,
   };
 }
 
@@ -257,8 +260,9 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case 'model.retry':
     case 'loop.warning':
     case 'error':
-    // Review state only (run-summary.ts folds it); the conversation is unchanged.
+    // The conversation is unchanged; the run is closed to further work (run-summary.ts folds it too).
     case 'run.discarded':
+      s.discarded = true;
       break;
     case 'model.delta':
     case 'model.tool_delta':

@@ -77,6 +77,7 @@ export class CrewRuntime {
     const session = await openRunSession(this.deps, runId, opts.onEvent);
     try {
       const s = session.state;
+      if (s.discarded) throw new RunError('run_discarded', `Run ${runId} was discarded; roll back to one of its steps to work from it again.`);
       if (!s.rootAgentId) throw new RunError('not_found', `Run ${runId} has no recorded start; nothing to resume.`);
       if (s.status === 'completed') throw new RunError('run_finished', `Run ${runId} already completed; start a new run or roll back to a step.`);
       const text = opts.answer ?? opts.message;
@@ -113,7 +114,9 @@ export class CrewRuntime {
     if (!last) throw new RunError('not_found', `Run ${runId} has no events.`);
     if (step < 0 || step > last.step) throw new RunError('invalid_step', `Run ${runId} has steps 0 to ${last.step}; cannot roll back to step ${step}.`);
     const forkId = newRunId(new Date(this.deps.now()));
-    await writeForkLog(this.deps, forkId, prefixThroughStep(events, step), { runId, step });
+    // A discard closes the original run only; the fork starts open.
+    const prefix = prefixThroughStep(events, step).filter((e) => e.type !== 'run.discarded');
+    await writeForkLog(this.deps, forkId, prefix, { runId, step });
     return forkId;
   }
 

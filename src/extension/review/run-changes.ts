@@ -10,14 +10,15 @@
  */
 import { lstat, readFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
-import { readRunLog } from '../../core/store/event-log.ts';
+import { isDiscarded } from '../../core/store/discarded.ts';
 import { errnoCode } from '../../core/store/errors.ts';
-import { crewboxPaths } from '../../core/store/layout.ts';
 import { compareManifests, isBinary, MAX_TEXT_BYTES } from '../../sandbox/diff/proposed-change.ts';
 import { BlobStore } from '../../sandbox/store/blobs.ts';
 import { CheckpointStore } from '../../sandbox/store/checkpoints.ts';
 import { sha256, type ManifestEntry } from '../../sandbox/store/manifest.ts';
 import { DEFAULT_CONTEXT } from './hunks.ts';
+
+export { isDiscarded };
 import { joinTypeChanges, type HostEntry, type ProposedFileWithText } from './model.ts';
 
 export interface RunChanges {
@@ -51,17 +52,6 @@ export async function loadRunChanges(workspace: string, runId: string): Promise<
     files.push(withText);
   }
   return { runId, discarded, files: joinTypeChanges(files) };
-}
-
-/** Whether the run's log holds a `run.discarded`. A run without a log is not discarded. */
-export async function isDiscarded(workspace: string, runId: string): Promise<boolean> {
-  try {
-    const { events } = await readRunLog(crewboxPaths(workspace).runEvents(runId));
-    return events.some((e) => e.type === 'run.discarded');
-  } catch (e) {
-    if ((e as { code?: unknown }).code === 'not_found') return false;
-    throw e;
-  }
 }
 
 /** What the host holds at a workspace-relative path (never follows a symlink). */
