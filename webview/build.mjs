@@ -8,6 +8,10 @@
 import * as esbuild from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const VIEWS = ['chat', 'history'];
@@ -57,11 +61,24 @@ export function webviewBuildOptions({ outdir = path.join(here, '..', 'dist', 'we
 }
 
 /**
+ * The codicon font and its stylesheet (npm @vscode/codicons, the icons VS Code
+ * itself uses), copied beside the bundles so a page can load them from its
+ * only resource root: <outdir>/codicons/codicon.css and codicon.ttf.
+ */
+export function copyCodicons(outdir) {
+  const from = path.dirname(require.resolve('@vscode/codicons/dist/codicon.css'));
+  const to = path.join(outdir, 'codicons');
+  mkdirSync(to, { recursive: true });
+  for (const file of ['codicon.css', 'codicon.ttf']) copyFileSync(path.join(from, file), path.join(to, file));
+}
+
+/**
  * Builds once, or watches when `watch` is set (resolves to the esbuild
  * context then; dispose it to stop). Returns the esbuild result otherwise.
  */
 export async function buildWebviews({ outdir, production = false, watch = false } = {}) {
   const options = webviewBuildOptions({ outdir, production });
+  copyCodicons(options.outdir);
   if (watch) {
     const ctx = await esbuild.context(options);
     await ctx.watch();

@@ -21,5 +21,6 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, v
     nonce: randomBytes(18).toString('base64'),
     scriptUri: built(`${view}.js`),
     styleUri: built(`${view}.css`),
+    codiconsUri: built('codicons/codicon.css'),
   });
 }

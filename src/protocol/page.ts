@@ -5,7 +5,7 @@
  * Contract:
  * - The Content-Security-Policy allows exactly: the one nonce'd script, the
  *   stylesheets and fonts under `cspSource` (the built webview folder and
- *   media/ for the codicons), nothing else (no inline styles, no eval, no
+ *   dist/webview/codicons/ for the codicons), nothing else (no inline styles, no eval, no
  *   network, no images from elsewhere).
  * - The bundle mounts into `#app`; `data-view` names the view.
  */
@@ -20,7 +20,7 @@ export interface PageOptions {
   nonce: string;
   scriptUri: string;
   styleUri: string;
-  /** codicon.css shipped in media/ (its font must sit beside it). */
+  /** codicon.css (built into dist/webview/codicons/; its font sits beside it). */
   codiconsUri?: string;
 }
 
