@@ -174,7 +174,10 @@ describe('supervisor over the RPC client (local process, no Docker)', function (
     assert.equal(run.exitCode, 0, run.stderr);
     const drained = await client.call('changes', {});
     assert.equal(drained.overflow, false);
-    for (const p of ['keep.txt', 'new', 'new/a', 'new/a/b', 'new/a/b/deep.txt', 'old', 'moved', 'moved/f.txt']) {
+    // moved/f.txt appeared with the move and went in the same step: neither the
+    // base nor the result holds it, so whether it is reported depends only on
+    // whether the walk of `moved` ran before the rm (a race), and is not asserted.
+    for (const p of ['keep.txt', 'new', 'new/a', 'new/a/b', 'new/a/b/deep.txt', 'old', 'moved']) {
       assert.ok(drained.paths.includes(p), `${p} missing from ${JSON.stringify(drained.paths)}`);
     }
     assert.deepEqual((await client.call('changes', {})).paths, []);
