@@ -18,6 +18,7 @@ import { HistoryPanel } from './history/history-panel.ts';
 import { createOutputLogger } from './output-logger.ts';
 import { RunController, loadHeavyModules, type HeavyModules } from './run-controller.ts';
 import { readSettings, type CrewboxSettings } from './settings.ts';
+import { showSandboxProgress } from './sandbox-progress.ts';
 import { currentTrust } from './trust.ts';
 
 let activeController: RunController | undefined;
@@ -35,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ? new RunController({ workspace, installDir: context.extensionPath, env, settings, apiKey: (p) => keys.get(p), logger, load: heavyLoader() })
     : undefined;
   activeController = controller;
+  if (controller) context.subscriptions.push(showSandboxProgress(controller));
 
   let actions: CommandActions | undefined;
   let review: ReviewCommands | undefined;
