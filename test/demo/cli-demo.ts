@@ -10,39 +10,10 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { startFakeProvider, scriptByRole } from '../support/fake-provider/index.ts';
-import type { FakeRequest, FakeResponse } from '../support/fake-provider/types.ts';
+import { startFakeProvider } from '../support/fake-provider/index.ts';
+import { fixBugScript } from './support/fix-bug-script.ts';
 
-const call = (text: string, name: string, args: Record<string, unknown>): FakeResponse => ({ text, toolCalls: [{ name, args }], chunkDelayMs: 3 });
-const lastResult = (req: FakeRequest): string => {
-  const tools = req.messages.filter((m) => m.role === 'tool');
-  const last = tools.at(-1);
-  return last && last.role === 'tool' ? last.content : '';
-};
-
-const fake = await startFakeProvider({
-  respond: scriptByRole({
-    orchestrator: [
-      call('Let me look at the repository first.', 'list_files', { path: '.' }),
-      call('The tests fail in add(); I will have the developer fix it.', 'delegate', { agent: 'developer', task: 'Run `npm test`, find why add() in src/math.js fails, fix it, and make `npm test` pass.' }),
-      call('Now an independent check by the tester.', 'delegate', { agent: 'tester', task: 'Run `npm test` and give a verdict.' }),
-      call('Done.', 'finish', { summary: 'Fixed add() in src/math.js (it subtracted); npm test passes, verified by the tester.' }),
-    ],
-    developer: [
-      call('Reproducing the failure.', 'run_command', { command: 'npm test' }),
-      call('add() subtracts; fixing it.', 'edit_file', { path: 'src/math.js', old_string: 'return a - b;', new_string: 'return a + b;' }),
-      call('Re-running the tests.', 'run_command', { command: 'npm test' }),
-      call('All green.', 'finish', { summary: 'src/math.js: add() returned a - b; now a + b. npm test passes.' }),
-    ],
-    tester: [
-      call('Running the suite.', 'run_command', { command: 'npm test' }),
-      (req) => {
-        const ok = /all tests passed/.test(lastResult(req));
-        return call('Reporting.', 'finish', { summary: ok ? 'npm test: all tests passed.' : 'npm test fails.', verdict: ok ? 'pass' : 'fail' });
-      },
-    ],
-  }),
-});
+const fake = await startFakeProvider({ respond: fixBugScript() });
 
 const workspace = path.resolve('.demo-workspace');
 rmSync(workspace, { recursive: true, force: true });
