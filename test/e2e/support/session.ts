@@ -31,7 +31,9 @@ export function packageVsix(): string {
 
 export function copyFixture(name: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), `crewbox-vscode-${name}-`));
-  cpSync(path.resolve('test/e2e/fixtures', name), dir, { recursive: true });
+  // The e2e tier's own fixtures first, then the project's shared ones (test/fixtures).
+  const own = path.resolve('test/e2e/fixtures', name);
+  cpSync(existsSync(own) ? own : path.resolve('test/fixtures', name), dir, { recursive: true });
   const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=e2e@example.com', '-c', 'user.name=e2e', ...args], { cwd: dir, stdio: 'ignore' });
   git('init', '-q');
   git('add', '-A');
@@ -49,8 +51,12 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export async function openSession(opts: { fixture: string; respond: Responder }): Promise<Session> {
-  mkdirSync(RESULTS_DIR, { recursive: true });
+/** `provider`: the wire format the extension speaks to the fake provider (default openai). */
+/** `resultsDir`: where this session's screenshots and logs go (default test-results/e2e). */
+export async function openSession(opts: { fixture: string; respond: Responder; provider?: 'openai' | 'anthropic'; resultsDir?: string }): Promise<Session> {
+  const provider = opts.provider ?? 'openai';
+  const resultsDir = opts.resultsDir ?? RESULTS_DIR;
+  mkdirSync(resultsDir, { recursive: true });
   const install = codeServerInstall();
   const vsix = packageVsix();
   const fake = await startFakeProvider({ respond: opts.respond });
@@ -61,7 +67,7 @@ export async function openSession(opts: { fixture: string; respond: Responder })
     stateDir,
     vsix,
     folder: workspace,
-    logFile: path.join(RESULTS_DIR, 'code-server.log'),
+    logFile: path.join(resultsDir, 'code-server.log'),
     settings: {
       'security.workspace.trust.enabled': false,
       'workbench.startupEditor': 'none',
@@ -72,11 +78,12 @@ export async function openSession(opts: { fixture: string; respond: Responder })
       'update.mode': 'none',
       'chat.disableAIFeatures': true,
       'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      'crewbox.provider': 'openai',
-      'crewbox.baseUrl': `${fake.url}/v1`,
+      'crewbox.provider': provider,
+      // The OpenAI SDK's base URL ends in /v1; the Anthropic SDK adds /v1 itself.
+      'crewbox.baseUrl': provider === 'openai' ? `${fake.url}/v1` : fake.url,
     },
     env: {
-      OPENAI_API_KEY: API_KEY,
+      [provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY']: API_KEY,
       CREWBOX_BASE_IMAGE: process.env['CREWBOX_BASE_IMAGE'] ?? 'crewbox-base:bookworm',
     },
   });
@@ -84,7 +91,7 @@ export async function openSession(opts: { fixture: string; respond: Responder })
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.setDefaultTimeout(30_000);
   await page.goto(codeServer.url);
-  const wb = new Workbench(page, RESULTS_DIR);
+  const wb = new Workbench(page, resultsDir);
   await wb.ready();
 
   return {
@@ -97,8 +104,8 @@ export async function openSession(opts: { fixture: string; respond: Responder })
     async close() {
       await browser.close().catch(() => undefined);
       await codeServer.stop();
-      saveLogs(codeServer.userDataDir);
-      if (fake.errors.length > 0) writeFileSync(path.join(RESULTS_DIR, 'fake-provider-errors.txt'), fake.errors.map((e) => e.stack ?? e.message).join('\n\n'));
+      saveLogs(codeServer.userDataDir, resultsDir);
+      if (fake.errors.length > 0) writeFileSync(path.join(resultsDir, 'fake-provider-errors.txt'), fake.errors.map((e) => e.stack ?? e.message).join('\n\n'));
       await fake.close();
       removeSandbox(workspace);
       rmSync(workspace, { recursive: true, force: true });
@@ -108,10 +115,10 @@ export async function openSession(opts: { fixture: string; respond: Responder })
 }
 
 /** The workbench's logs (the "Crewbox" output channel is exthost*\/crewbox.crewbox/Crewbox.log) → test-results/e2e/logs/. */
-export function saveLogs(userDataDir: string): void {
+export function saveLogs(userDataDir: string, resultsDir = RESULTS_DIR): void {
   const logs = path.join(userDataDir, 'logs');
   if (!existsSync(logs)) return;
-  const target = path.join(RESULTS_DIR, 'logs');
+  const target = path.join(resultsDir, 'logs');
   rmSync(target, { recursive: true, force: true });
   cpSync(logs, target, { recursive: true });
 }
