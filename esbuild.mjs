@@ -20,16 +20,29 @@ const optionalNativeAddons = {
 };
 
 /**
- * The extension is two bundles: dist/extension.cjs (activation: views,
- * commands, settings) and dist/extension-heavy.cjs (core runtime, sandbox,
- * stores), which src/extension/load-heavy.ts requires on first use.
+ * The extension is three bundles: dist/extension.cjs (activation: views,
+ * commands, settings; no zod) and two that it requires on first use through
+ * these dynamic imports, and only these:
+ * - dist/extension-heavy.cjs (core runtime, sandbox, stores):
+ *   src/extension/load-heavy.ts's `./heavy.ts`;
+ * - dist/extension-protocol.cjs (the protocol's validators: zod, the message
+ *   schemas, the RunEvent union): src/protocol/host-channel.ts's
+ *   `./validate.ts`, with a view's first message. Apart from the heavy bundle
+ *   so the handshake does not wait for the runtime to load (a view without a
+ *   workspace folder never loads it); the price is zod evaluated twice once
+ *   both are loaded.
  */
-const heavyAsSeparateBundle = {
-  name: 'heavy-as-separate-bundle',
+const LAZY_BUNDLES = [
+  { importer: /[\\/]src[\\/]extension[\\/]load-heavy\.ts$/, request: './heavy.ts', bundle: './extension-heavy.cjs' },
+  { importer: /[\\/]src[\\/]protocol[\\/]host-channel\.ts$/, request: './validate.ts', bundle: './extension-protocol.cjs' },
+];
+const lazyBundles = {
+  name: 'lazy-bundles',
   setup(build) {
-    build.onResolve({ filter: /^\.\/heavy\.ts$/ }, (args) =>
-      /[\\/]src[\\/]extension[\\/]load-heavy\.ts$/.test(args.importer) ? { path: './extension-heavy.cjs', external: true } : undefined,
-    );
+    build.onResolve({ filter: /^\.\/(heavy|validate)\.ts$/ }, (args) => {
+      const lazy = LAZY_BUNDLES.find((l) => l.request === args.path && l.importer.test(args.importer));
+      return lazy ? { path: lazy.bundle, external: true } : undefined;
+    });
   },
 };
 
@@ -64,16 +77,27 @@ const targets = [
     target: 'node20',
     format: 'cjs',
     external: ['vscode'],
-    plugins: [optionalNativeAddons, heavyAsSeparateBundle],
+    plugins: [optionalNativeAddons, lazyBundles],
+    // The lazy bundles are CommonJS: `require` them. A native import() of a .cjs file runs Node's
+    // cjs-module-lexer over its whole text first (about 130 ms for the 0.8 MB protocol bundle here).
+    supported: { 'dynamic-import': false },
   },
   {
-    // What the extension loads on first use (see heavyAsSeparateBundle).
+    // What the extension loads on first use (see lazyBundles).
     entryPoints: ['src/extension/heavy.ts'],
     outfile: 'dist/extension-heavy.cjs',
     platform: 'node',
     target: 'node20',
     format: 'cjs',
     external: ['vscode'],
+  },
+  {
+    // The host channel's validators, loaded with a view's first message (see lazyBundles).
+    entryPoints: ['src/protocol/validate.ts'],
+    outfile: 'dist/extension-protocol.cjs',
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
   },
 ].filter((t) => existsSync(t.entryPoints[0]));
 

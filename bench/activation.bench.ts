@@ -34,7 +34,7 @@ const CHILD = path.join(ROOT, 'bench', 'activation-child.cjs');
 const DIST = path.join(ROOT, 'dist');
 const SAMPLES = 15;
 const TARGET_MS = 50;
-const BUNDLES = ['extension.cjs', 'extension-heavy.cjs', 'webview/chat.js', 'webview/chat.css', 'webview/history.js', 'webview/history.css'];
+const BUNDLES = ['extension.cjs', 'extension-heavy.cjs', 'extension-protocol.cjs', 'webview/chat.js', 'webview/chat.css', 'webview/history.js', 'webview/history.css'];
 /** Modules activation must not load: the chat's protocol validation and the runtime load on first use. */
 const NOT_AT_ACTIVATION: { label: string; test: RegExp }[] = [
   { label: 'zod', test: /node_modules\/zod\// },

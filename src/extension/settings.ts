@@ -1,16 +1,20 @@
 /**
  * The `crewbox.*` settings, read through a getter so this module never sees
- * `vscode`, and their mapping onto the core's RunConfig (the same
- * buildRunConfig the CLI's flags go through).
+ * `vscode`, and their mapping onto the core's RunConfig (the same defaults
+ * and assembly as the CLI's flags: core/config-defaults.ts).
  *
  * Contract: reading never throws. A value of the wrong type or range falls
  * back to its default and is reported in `problems` (one sentence each), so a
  * typo in settings.json is explained instead of breaking every run.
+ *
+ * No zod here: activation reads the settings, and zod with the event schema
+ * is half of what a bundle costs to load (bench/activation.bench.ts). The
+ * checks below are the ranges package.json declares; the run config they make
+ * is validated against the core's RunConfig schema when the runtime starts
+ * the run (runtime.ts), exactly as the CLI's flags are (config.ts).
  */
-import { z } from 'zod';
-import { buildRunConfig, DEFAULT_BUDGETS } from '../core/config.ts';
+import { assembleRunConfig, DEFAULT_BUDGETS, isProviderName } from '../core/config-defaults.ts';
 import type { ProviderName, RunConfig } from '../core/events/schema.ts';
-import { ProviderName as ProviderNameSchema } from '../core/events/schema.ts';
 
 export interface CrewboxSettings {
   provider: ProviderName;
@@ -48,38 +52,58 @@ export interface SettingsRead {
   problems: string[];
 }
 
-const ModelName = z.string().trim().max(200);
-const BaseUrl = z.union([z.literal(''), z.url({ protocol: /^https?$/ })]);
+/** A check of one setting's value (strings arrive trimmed). */
+type Accepts<T> = (value: unknown) => value is T;
+
+const MAX_MODEL_NAME = 200;
+const isModelName: Accepts<string> = (v): v is string => typeof v === 'string' && v.length <= MAX_MODEL_NAME;
+/** Empty, or an absolute http(s) URL. */
+const isBaseUrl: Accepts<string> = (v): v is string => typeof v === 'string' && (v === '' || /^https?:$/.test(parsedUrl(v)?.protocol ?? ''));
+const isPositiveInteger: Accepts<number> = (v): v is number => Number.isSafeInteger(v) && (v as number) > 0;
+const isPositiveNumber: Accepts<number> = (v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+const isBoolean: Accepts<boolean> = (v): v is boolean => typeof v === 'boolean';
+
+function parsedUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
 
 export function readSettings(get: SettingGetter): SettingsRead {
   const problems: string[] = [];
-  function pick<T>(key: string, schema: z.ZodType<T>, fallback: T, expected: string): T {
+  function pick<T>(key: string, accepts: Accepts<T>, fallback: T, expected: string): T {
     const raw = get(key);
     if (raw === undefined || raw === null) return fallback;
-    const parsed = schema.safeParse(typeof raw === 'string' ? raw.trim() : raw);
-    if (parsed.success) return parsed.data;
+    const value = typeof raw === 'string' ? raw.trim() : raw;
+    if (accepts(value)) return value;
     problems.push(`The setting crewbox.${key} must be ${expected}; using the default.`);
     return fallback;
   }
-  const model = (key: string) => pick(key, ModelName, '', 'a model name');
+  const model = (key: string) => pick(key, isModelName, '', 'a model name');
   return {
     settings: {
-      provider: pick(SETTING_KEYS.provider, ProviderNameSchema, 'openai', '"openai" or "anthropic"'),
-      baseUrl: pick(SETTING_KEYS.baseUrl, BaseUrl, '', 'an http(s) URL or empty'),
+      provider: pick(SETTING_KEYS.provider, isProviderName, 'openai', '"openai" or "anthropic"'),
+      baseUrl: pick(SETTING_KEYS.baseUrl, isBaseUrl, '', 'an http(s) URL or empty'),
       models: { orchestrator: model(SETTING_KEYS.orchestrator), developer: model(SETTING_KEYS.developer), tester: model(SETTING_KEYS.tester) },
-      maxSteps: pick(SETTING_KEYS.maxSteps, z.number().int().positive(), DEFAULT_BUDGETS.maxStepsTotal, 'a whole number above 0'),
-      maxCostUsd: pick(SETTING_KEYS.maxCostUsd, z.number().positive(), DEFAULT_BUDGETS.maxCostUsd, 'a number of dollars above 0'),
-      network: pick(SETTING_KEYS.network, z.boolean(), false, 'true or false'),
-      requireTesterPass: pick(SETTING_KEYS.requireTesterPass, z.boolean(), true, 'true or false'),
+      maxSteps: pick(SETTING_KEYS.maxSteps, isPositiveInteger, DEFAULT_BUDGETS.maxStepsTotal, 'a whole number above 0'),
+      maxCostUsd: pick(SETTING_KEYS.maxCostUsd, isPositiveNumber, DEFAULT_BUDGETS.maxCostUsd, 'a number of dollars above 0'),
+      network: pick(SETTING_KEYS.network, isBoolean, false, 'true or false'),
+      requireTesterPass: pick(SETTING_KEYS.requireTesterPass, isBoolean, true, 'true or false'),
     },
     problems,
   };
 }
 
-/** The run's frozen configuration; an empty model setting keeps the provider's default for that role. */
+/**
+ * The run's frozen configuration; an empty model setting keeps the provider's
+ * default for that role. Not validated here: the runtime parses it with the
+ * RunConfig schema when it starts the run.
+ */
 export function runConfigFrom(s: CrewboxSettings): RunConfig {
   const role = (model: string) => (model ? { model } : {});
-  return buildRunConfig({
+  return assembleRunConfig({
     provider: s.provider,
     roles: { orchestrator: role(s.models.orchestrator), developer: role(s.models.developer), tester: role(s.models.tester) },
     budgets: { maxStepsTotal: s.maxSteps, maxCostUsd: s.maxCostUsd },

@@ -33,3 +33,8 @@ export const ACTION_LABELS: Record<ErrorAction, string> = {
   retry: 'Retry',
   manageTrust: 'Manage Workspace Trust',
 };
+
+/** Whether `value` names an action (e.g. a button's data attribute), checked without zod. */
+export function isErrorAction(value: unknown): value is ErrorAction {
+  return typeof value === 'string' && Object.hasOwn(ACTION_LABELS, value);
+}

@@ -30,7 +30,9 @@ let validation: Promise<Validation> | undefined;
  * The validators (zod and every message schema, the core's RunEvent union
  * included) load with the first message a view posts, not with this module:
  * activation imports RequestFailed from here and must stay cheap. In the
- * extension bundle esbuild keeps the module but evaluates it only then.
+ * extension's build this import is a bundle of its own,
+ * dist/extension-protocol.cjs (esbuild.mjs), so the activation bundle holds
+ * no zod.
  * A failed load is retried with the next message.
  */
 function loadValidation(): Promise<Validation> {

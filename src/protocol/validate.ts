@@ -9,7 +9,7 @@
 import type { z } from 'zod';
 import type { NotificationMessage, ReplyMessage, RequestMessage } from './envelope.ts';
 import { HostEnvelope, RequestEnvelope } from './envelope.ts';
-import type { RequestMethod, ResultOf } from './messages.ts';
+import type { ParamsOf, RequestMethod, ResultOf } from './messages.ts';
 import { isNotificationMethod, isRequestMethod, notifications, requests } from './messages.ts';
 
 export type RejectionCode = 'bad_message' | 'unknown_method' | 'bad_params' | 'bad_result';
@@ -75,6 +75,13 @@ export function parseHostMessage(raw: unknown): Parsed<ReplyMessage | Notificati
     return reject('bad_params', `Rejected notification "${method}": ${describeIssues(checked.error, 'params')}.`, { method });
   }
   return { ok: true, message: { kind: 'notify', method, params: checked.data } as NotificationMessage };
+}
+
+/** Webview side: the params of a request it is about to send (nothing bad leaves the view). */
+export function parseParams<M extends RequestMethod>(method: M, params: unknown): Parsed<ParamsOf<M>> {
+  const checked = requests[method].params.safeParse(params);
+  if (!checked.success) return reject('bad_params', `${describeIssues(checked.error, 'params')}.`, { method });
+  return { ok: true, message: checked.data as ParamsOf<M> };
 }
 
 /** Webview side: the value of a successful reply, checked against the method it answers. */

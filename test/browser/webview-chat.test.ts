@@ -260,6 +260,23 @@ describe('chat webview (Chromium)', function () {
     assert.deepEqual((await view.waitForRequest('run/resume')).params, { runId: 'run-old' });
   });
 
+  it('after a reload in a short sidebar, the empty chat never draws over the runs offered for resuming', async () => {
+    view = await harness.open({ view: 'chat', height: 360 });
+    await view.handshake();
+    const run = (n: number) => ({ id: `run-${n}`, goal: `Interrupted task number ${n}`, status: 'running' as const, createdAt: '2025-01-01T10:00:00.000Z', updatedAt: '2025-01-01T10:20:00.000Z', tokens: 9_000, costUsd: 0.2, steps: n });
+    await view.notify('runs/resumable', { runs: [run(1), run(2), run(3)] });
+    await view.notify('transcript/reset', { runId: null, events: [] });
+    await view.settle();
+    await view.screenshot('chat-resumable-short-dark');
+    const box = (selector: string) => view.page.locator(selector).evaluate((el) => el.getBoundingClientRect().toJSON() as DOMRect);
+    const [resumable, transcript, title, composer] = await Promise.all([box('.resumable'), box('.transcript'), box('.empty-state-title'), box('.composer')]);
+    assert.ok(resumable.bottom <= transcript.top, 'the resumable list sits above the transcript');
+    assert.ok(title.top >= transcript.top && title.top >= resumable.bottom, `"Give the team a task" starts below the list (title at ${title.top}, list ends at ${resumable.bottom})`);
+    assert.ok(transcript.bottom <= composer.top, 'the composer keeps its room');
+    assert.ok(await view.page.getByRole('button', { name: 'Resume' }).first().isVisible());
+    assert.ok(await view.page.locator('textarea').isVisible());
+  });
+
   it('an untrusted workspace disables runs and explains why', async () => {
     view = await harness.open({ view: 'chat' });
     await view.handshake(false);
@@ -269,4 +286,35 @@ describe('chat webview (Chromium)', function () {
     await view.page.getByRole('button', { name: 'Manage Workspace Trust' }).click();
     assert.deepEqual((await view.waitForRequest('action/invoke')).params, { action: 'manageTrust' });
   });
+});
+
+describe('chat webview model (no browser)', () => {
+  // The bundle's endpoint loads its validators lazily (webview/shared/vscode-api.ts); the contract must hold meanwhile.
+  it('handles host messages that arrive before the validators are loaded in order, each validated', async () => {
+    const validate = await import('../../src/protocol/validate.ts');
+    const { WebviewEndpoint } = await import('../../src/protocol/webview-endpoint.ts');
+    let release!: () => void;
+    const loaded = new Promise<void>((r) => (release = r));
+    const posted: unknown[] = [];
+    const seen: string[] = [];
+    const rejected: string[] = [];
+    const endpoint = new WebviewEndpoint({ post: (m) => posted.push(m) }, 'chat', { 'status/update': (p) => seen.push(p.sandbox.state) }, (r) => rejected.push(r.code), () => loaded.then(() => validate));
+    const ready = endpoint.ready();
+    assert.equal(posted.length, 1, 'the handshake leaves at once');
+    const start = endpoint.request('run/start', { goal: 'x' });
+    const bad = endpoint.request('run/start', { goal: '' });
+    endpoint.receive({ kind: 'reply', id: 'chat-1', result: { ok: true, value: { protocol: 1, trusted: true } } });
+    endpoint.receive({ kind: 'notify', method: 'status/update', params: { driving: false, sandbox: { state: 'starting' } } });
+    endpoint.receive({ kind: 'notify', method: 'status/update', params: { driving: 'no', sandbox: { state: 'ready' } } });
+    endpoint.receive({ kind: 'notify', method: 'status/update', params: { driving: false, sandbox: { state: 'ready' } } });
+    assert.deepEqual([seen, rejected, posted.length], [[], [], 1], 'nothing is handled or sent unchecked');
+    release();
+    assert.deepEqual(await ready, { ok: true, value: { protocol: 1, trusted: true } });
+    assert.deepEqual([seen, rejected], [['starting', 'ready'], ['bad_params']]);
+    assert.equal((await bad).ok, false);
+    assert.deepEqual((posted as { method: string }[]).map((m) => m.method), ['ui/ready', 'run/start']);
+    endpoint.receive({ kind: 'reply', id: 'chat-2', result: { ok: true, value: { runId: 'run-1' } } });
+    assert.deepEqual(await start, { ok: true, value: { runId: 'run-1' } });
+  });
+
 });

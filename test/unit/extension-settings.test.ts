@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { DEFAULT_BUDGETS, DEFAULT_MODELS } from '../../src/core/config.ts';
+import { PROVIDER_NAMES } from '../../src/core/config-defaults.ts';
+import { ProviderName, RunConfig } from '../../src/core/events/schema.ts';
 import { baseUrlsFrom, readSettings, resolveApiKey, runConfigFrom } from '../../src/extension/settings.ts';
 
 const from = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -62,6 +64,26 @@ describe('extension: settings → run config', () => {
     assert.equal(settings.network, false);
     assert.equal(problems.length, 5);
     assert.ok(problems.every((p) => p.startsWith('The setting crewbox.') && p.endsWith('using the default.')));
+  });
+
+  // Settings are checked without zod (activation must not load it); these hold the checks to the schema's ranges.
+  it('accepts exactly what package.json declares: whole step counts, positive costs, http(s) URLs, short model names', () => {
+    const bad = readSettings(
+      from({ baseUrl: 'ftp://example.com', 'model.developer': 'm'.repeat(201), 'budget.maxSteps': 1.5, 'budget.maxCostUsd': 0, requireTesterPass: 1 }),
+    );
+    assert.equal(bad.problems.length, 5, bad.problems.join('\n'));
+    const good = readSettings(from({ baseUrl: ' https://proxy.example/v1 ', 'model.developer': 'm'.repeat(200), 'budget.maxSteps': 1, 'budget.maxCostUsd': 0.01 }));
+    assert.deepEqual(good.problems, []);
+    assert.equal(good.settings.baseUrl, 'https://proxy.example/v1');
+  });
+
+  it('makes run configs the runtime accepts (it parses them with the RunConfig schema)', () => {
+    assert.deepEqual([...PROVIDER_NAMES], ProviderName.options, 'the zod-free provider list is the schema\'s');
+    for (const provider of PROVIDER_NAMES) {
+      const { settings } = readSettings(from({ provider, 'model.tester': 'x', 'budget.maxSteps': 7 }));
+      const config = runConfigFrom(settings);
+      assert.deepEqual(RunConfig.parse(config), config);
+    }
   });
 });
 

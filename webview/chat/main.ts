@@ -2,8 +2,11 @@
  * Entry of the chat webview bundle (dist/webview/chat.js): connects to the
  * host, starts the ready handshake and mounts the view into #app. The host
  * answers the handshake and then sends the chat's state.
+ *
+ * Nothing imported here may load zod (a value import of a schema module):
+ * the protocol's validators load after the first paint (shared/vscode-api.ts),
+ * and shared/validators.ts puts zod in jitless mode before building them.
  */
-import '../shared/zod-csp.ts';
 import { connect } from '../shared/vscode-api.ts';
 import { ChatStore } from './model/chat-store.ts';
 import { chatNotificationHandlers } from './model/host-notifications.ts';

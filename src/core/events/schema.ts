@@ -238,12 +238,7 @@ export type RunEvent = z.infer<typeof RunEvent>;
 export type RunEventType = RunEvent['type'];
 export type EventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
 
-export const EPHEMERAL_EVENT_TYPES: ReadonlySet<RunEventType> = new Set([
-  'model.delta',
-  'model.tool_delta',
-  'tool.output',
-  'sandbox.progress',
-]);
+export { EPHEMERAL_EVENT_TYPES } from './ephemeral.ts';
 
 /** What a producer supplies; the log assigns `v`, `runId`, `seq` and `ts`. */
 export type EventInput = RunEvent extends infer E

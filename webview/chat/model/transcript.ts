@@ -17,7 +17,7 @@
  *   last drain.
  */
 import type { EventOf, Role, RunEvent } from '../../../src/core/events/schema.ts';
-import { EPHEMERAL_EVENT_TYPES } from '../../../src/core/events/schema.ts';
+import { EPHEMERAL_EVENT_TYPES } from '../../../src/core/events/ephemeral.ts';
 import { actionsForErrorKind } from '../../../src/protocol/error-actions.ts';
 import { formatDuration } from '../../shared/format.ts';
 import { ERROR_KIND_LABELS, HALT_REASON_LABELS } from './labels.ts';

@@ -14,9 +14,8 @@
  * folded in, the row after the marker stays where it was on screen.
  */
 import type { ParamsIn, RequestMethod, ResultOf } from '../../../src/protocol/messages.ts';
-import type { ErrorAction } from '../../../src/protocol/schemas.ts';
-import { ErrorAction as ErrorActionSchema } from '../../../src/protocol/schemas.ts';
-import type { WebviewChannel } from '../../../src/protocol/webview-channel.ts';
+import { isErrorAction } from '../../../src/protocol/error-actions.ts';
+import type { WebviewEndpoint } from '../../../src/protocol/webview-endpoint.ts';
 import { button, h, icon } from '../../shared/dom.ts';
 import { VirtualList } from '../../shared/virtual-list.ts';
 import type { ChatStore } from '../model/chat-store.ts';
@@ -61,7 +60,7 @@ export class ChatApp {
   constructor(
     root: HTMLElement,
     private readonly store: ChatStore,
-    private readonly channel: WebviewChannel,
+    private readonly channel: WebviewEndpoint,
     persist: PersistPort,
   ) {
     const rowAt = (i: number) => store.transcript.rows[this.rowIndex(i)]!;
@@ -206,9 +205,8 @@ export class ChatApp {
       case 'new-task':
         return store.composeNew(true);
       case 'error-action': {
-        const parsed = ErrorActionSchema.safeParse(el.dataset['errorAction']);
-        if (!parsed.success) return;
-        const errorAction: ErrorAction = parsed.data;
+        const errorAction = el.dataset['errorAction'];
+        if (!isErrorAction(errorAction)) return;
         return this.send('action/invoke', { action: errorAction, ...(runId !== null && { runId }) });
       }
       case 'dismiss-banner':
