@@ -98,4 +98,17 @@ describe('review: discard run', () => {
     assert.equal(fork.events.some((e) => e.type === 'run.discarded'), false);
     assert.equal(foldRun(fork.events).discarded, false);
   });
+
+  it('only run.discarded closes a run: retries, loop warnings and errors do not', async () => {
+    const { events } = await readRunLog(crewboxPaths(ws).runEvents('run-1'));
+    const base = events.at(-1)!;
+    for (const extra of [
+      { ...base, seq: base.seq + 1, type: 'error', message: 'boom', kind: 'network' },
+      { ...base, seq: base.seq + 1, type: 'loop.warning', agentId: 'orchestrator-1', tool: 'x', count: 3 },
+      { ...base, seq: base.seq + 1, type: 'model.retry', agentId: 'orchestrator-1', attempt: 1, delayMs: 10, kind: 'network' },
+    ]) {
+      assert.equal(foldRun([...events, extra as never]).discarded, false, `${extra.type} must not close the run`);
+    }
+    assert.equal(foldRun([...events, { ...base, seq: base.seq + 1, type: 'run.discarded' } as never]).discarded, true);
+  });
 });

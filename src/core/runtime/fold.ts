@@ -260,6 +260,7 @@ export function applyEvent(s: RunState, e: RunEvent): RunState {
     case 'model.retry':
     case 'loop.warning':
     case 'error':
+      break;
     // The conversation is unchanged; the run is closed to further work (run-summary.ts folds it too).
     case 'run.discarded':
       s.discarded = true;
