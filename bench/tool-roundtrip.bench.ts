@@ -6,7 +6,11 @@
  * - the baseline: `docker exec <id> true` through the docker CLI
  *   (child_process), one and four at once;
  * - the channel's floor: a `ping` request (no process started);
- * - interrupt latency: abort of a running command until its answer is in.
+ * - interrupt latency: abort of a running command until its answer is in;
+ * - for information, a call as the core makes it: DockerSandbox.exec between
+ *   the fsync'd tool.started and tool.completed appends of the run's event
+ *   log (the core's durability contract; in the OS temp dir). The targets are
+ *   for the sandbox port above; this row shows what the log adds on this disk.
  * Targets (issue 3): >= 10x faster than the docker exec CLI, p50 <= 5 ms and
  * p95 <= 20 ms with four callers.
  *
@@ -20,7 +24,12 @@ import { promisify } from 'node:util';
 import { DockerEngine } from '../src/sandbox/docker/engine.ts';
 import { SupervisorLink } from '../src/sandbox/channel/link.ts';
 import { DockerSandbox } from '../src/sandbox/docker-sandbox.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EventLog } from '../src/core/store/event-log.ts';
 import { createTestContainer, startTestSupervisor } from '../test/docker/sandbox-fixture.ts';
+import { runStarted, toolCompleted, toolStarted } from '../test/support/store-builders.ts';
 import type { BenchModule, BenchReport, BenchRow } from './index.ts';
 
 const run = promisify(execFile);
@@ -31,6 +40,7 @@ const CLI_CALLS = 40;
 const CLI_CONCURRENT_EACH = 15;
 const CALLERS = 4;
 const INTERRUPTS = 20;
+const LOGGED_CALLS = 100;
 const INTERRUPT_TARGET_MS = 200;
 const TARGET = { speedup: 10, p50Ms: 5, p95Ms: 20 };
 
@@ -113,6 +123,24 @@ export async function benchToolRoundTrip(log: (line: string) => void = () => {})
     }
     const interrupt = stats(interrupts);
     rows.push(row('interrupt: abort -> killed and answered', interrupt));
+
+    log(`DockerSandbox.exec("true") between two fsync'd event-log appends: ${LOGGED_CALLS} calls`);
+    const logDir = mkdtempSync(path.join(tmpdir(), 'crewbox-bench-toollog-'));
+    try {
+      const { log: events } = await EventLog.open(path.join(logDir, 'events.jsonl'), 'bench-run');
+      events.append(runStarted());
+      const logged = stats(
+        await timed(LOGGED_CALLS, async (i) => {
+          events.append(toolStarted(i + 1, `logged-${i}`));
+          await exec();
+          events.append(toolCompleted(i + 1, `logged-${i}`));
+        }),
+      );
+      events.close();
+      rows.push(row('exec + tool.started/completed appends (core, info)', logged));
+    } finally {
+      rmSync(logDir, { recursive: true, force: true });
+    }
 
     log(`docker exec CLI: ${CLI_CALLS} calls, one caller`);
     const cliExec = (): Promise<unknown> => run('docker', ['exec', containerId, 'true']);

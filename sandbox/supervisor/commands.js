@@ -82,8 +82,9 @@ class ExecService {
    */
   recordSoon(callId, result) {
     this.pendingRecords.set(callId, result);
+    // If the write fails, the result stays pending here: resends to this supervisor still get it.
     this.background(
-      this.journal.recordAsync(callId, 'exec', result).finally(() => {
+      this.journal.recordAsync(callId, 'exec', result).then(() => {
         if (this.pendingRecords.get(callId) === result) this.pendingRecords.delete(callId);
       }),
       `journal ${callId}`,

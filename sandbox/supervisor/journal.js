@@ -119,14 +119,11 @@ class Journal {
   async recordAsync(callId, op, result) {
     const final = this.file(callId, 'json');
     const tmp = `${final}.${process.pid}.${++this.seq}.tmp`;
-    await fs.promises.writeFile(tmp, JSON.stringify({ callId, op, result, recordedAt: Date.now() }));
-    try {
-      await fs.promises.link(tmp, final);
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-    } finally {
-      await fs.promises.unlink(tmp).catch(() => {});
-    }
+    // Callback APIs: the promise ones cost ~0.1 ms of CPU per call in FileHandle bookkeeping, on every exec.
+    await new Promise((resolve, reject) => fs.writeFile(tmp, JSON.stringify({ callId, op, result, recordedAt: Date.now() }), (e) => (e ? reject(e) : resolve())));
+    const linked = await new Promise((resolve) => fs.link(tmp, final, resolve));
+    await new Promise((resolve) => fs.unlink(tmp, resolve));
+    if (linked && linked.code !== 'EEXIST') throw linked;
     this.release(callId);
   }
 

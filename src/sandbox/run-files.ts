@@ -199,9 +199,15 @@ export function createRunFiles(opts: RunFilesOptions): RunFiles {
         // The dirty record is written while the change is read and stored (not before): it is needed only
         // once the delta line could be missing, and a crash before it is complete loses the paths either way.
         const dirty = writeDirty(store.paths, { run: runId, afterSeq: run.seq, paths: relevant, overflow: drained.overflow });
-        dirty.catch(() => undefined);
-        changes = mergeChanges(recovered, await captureChanges({ files, blobs, signal }, run.tree, { paths: relevant, overflow: drained.overflow }));
+        let captured: ManifestChange[];
+        try {
+          captured = await captureChanges({ files, blobs, signal }, run.tree, { paths: relevant, overflow: drained.overflow });
+        } catch (e) {
+          await dirty.catch(() => undefined); // the resync after this failure reads it
+          throw e;
+        }
         await dirty;
+        changes = mergeChanges(recovered, captured);
       }
       if (changes.length > 0) run.seq = (await store.append(runId, step, changes)).seq;
       return { filesChanged: changes.length, paths: changes.map((c) => c.path) };

@@ -127,7 +127,8 @@ export class BlobStore {
           }
         }),
       );
-      for (const { temp, final } of staged) renameSync(temp, final);
+      // In parallel through the thread pool: on a busy disk each rename waits for the file system's journal.
+      await Promise.all(staged.map(({ temp, final }) => rename(temp, final)));
     } catch (e) {
       await Promise.all(staged.map(({ temp }) => unlink(temp).catch(() => undefined)));
       throw writeError(this.dir, 'blobs', e);
