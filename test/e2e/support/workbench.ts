@@ -49,12 +49,21 @@ export class Workbench {
     return file;
   }
 
-  /** Opens the Crewbox activity-bar container. */
+  /**
+   * Opens the Crewbox activity-bar container, and leaves it open if it already
+   * is. Clicking an active container's icon hides the side bar, and after a
+   * reload the workbench restores that state a moment after the icon appears:
+   * so this clicks only while the side bar does not show Crewbox, and checks.
+   */
   async openCrewbox(): Promise<void> {
     const item = this.page.locator('.activitybar a[aria-label^="Crewbox"], .activitybar .action-item[aria-label^="Crewbox"] a').first();
     await item.waitFor({ timeout: WORKBENCH_TIMEOUT_MS });
-    const checked = await this.page.locator('.activitybar .action-item.checked a[aria-label^="Crewbox"], .activitybar .action-item.checked[aria-label^="Crewbox"]').count();
-    if (checked === 0) await item.click();
+    const shown = this.page.locator('.part.sidebar .composite.title', { hasText: /crewbox/i }).first();
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (await shown.waitFor({ state: 'visible', timeout: attempt === 0 ? 1_500 : 3_000 }).then(() => true, () => false)) return;
+      await item.click();
+    }
+    throw new Error('the Crewbox side bar did not open');
   }
 
   /**
