@@ -8,34 +8,16 @@ import assert from 'node:assert/strict';
 import type { RunEvent } from '../../src/core/events/schema.ts';
 import { PAGE_EVENTS, TAIL_EVENTS, transcriptPage } from '../../src/protocol/transcript-page.ts';
 import type { PostedRequest, ViewPage } from '../support/webview-harness.ts';
-import { WebviewHarness } from '../support/webview-harness.ts';
+import { useWebviewHarness } from '../support/webview-harness.ts';
 import { LiveRun, longRun, teamRunBatches } from '../support/webview-transcripts.ts';
 
 describe('chat webview: long runs from their tail (Chromium)', function () {
   this.timeout(60_000);
-  let harness: WebviewHarness;
+  const harness = useWebviewHarness();
   let view: ViewPage;
 
-  before(async () => {
-    harness = await WebviewHarness.start();
-  });
-
-  after(async () => {
-    await harness?.close();
-  });
-
-  afterEach(async function () {
-    if (!view) return;
-    const violations = await view.violations();
-    await view.close();
-    if (this.currentTest?.state === 'passed') {
-      assert.deepEqual(violations, [], 'CSP violations');
-      assert.deepEqual(view.errors, [], 'page errors');
-    }
-  });
-
   async function openChat(): Promise<void> {
-    view = await harness.open({ view: 'chat' });
+    view = await harness().open({ view: 'chat' });
     await view.handshake();
     await view.notify('status/update', { driving: false, sandbox: { state: 'ready' } });
   }

@@ -6,36 +6,16 @@
 import assert from 'node:assert/strict';
 import { LiveRun, TEST_OUTPUT, longRun, teamRunBatches } from '../support/webview-transcripts.ts';
 import type { ViewPage } from '../support/webview-harness.ts';
-import { WebviewHarness } from '../support/webview-harness.ts';
+import { useWebviewHarness } from '../support/webview-harness.ts';
 
 describe('chat webview (Chromium)', function () {
   this.timeout(60_000);
-  let harness: WebviewHarness;
+  const harness = useWebviewHarness();
   let view: ViewPage;
-
-  before(async () => {
-    harness = await WebviewHarness.start();
-  });
-
-  after(async () => {
-    await harness?.close();
-  });
-
-  afterEach(async function () {
-    if (!view) return;
-    // Every test must leave the page with no CSP violation, no error and no dialog.
-    const violations = await view.violations();
-    await view.close();
-    if (this.currentTest?.state === 'passed') {
-      assert.deepEqual(violations, [], 'CSP violations');
-      assert.deepEqual(view.errors, [], 'page errors');
-      assert.deepEqual(view.dialogs, [], 'dialogs');
-    }
-  });
 
   /** A chat page after the handshake, showing the scripted team run up to its failing command. */
   async function teamRun(theme: 'dark' | 'light' | 'high-contrast' = 'dark') {
-    view = await harness.open({ view: 'chat', theme });
+    view = await harness().open({ view: 'chat', theme });
     await view.handshake();
     const run = new LiveRun();
     const batches = teamRunBatches(run);
@@ -47,7 +27,7 @@ describe('chat webview (Chromium)', function () {
   }
 
   it('starts with the ready handshake and asks for nothing before the answer', async () => {
-    view = await harness.open({ view: 'chat' });
+    view = await harness().open({ view: 'chat' });
     const ready = await view.waitForRequest('ui/ready');
     assert.deepEqual(ready.params, { view: 'chat', protocol: 1 });
     assert.deepEqual((await view.posted()).map((m) => m.method), ['ui/ready']);
@@ -183,7 +163,7 @@ describe('chat webview (Chromium)', function () {
   });
 
   it('a 5,000-message transcript keeps only the visible rows in the DOM', async () => {
-    view = await harness.open({ view: 'chat' });
+    view = await harness().open({ view: 'chat' });
     await view.handshake();
     const events = longRun(5_000);
     await view.notify('status/update', { driving: true, sandbox: { state: 'ready' } });
@@ -222,7 +202,7 @@ describe('chat webview (Chromium)', function () {
   });
 
   it('ignores malformed host messages and keeps working', async () => {
-    view = await harness.open({ view: 'chat' });
+    view = await harness().open({ view: 'chat' });
     const warnings: string[] = [];
     view.page.on('console', (m) => {
       if (m.type() === 'warning') warnings.push(m.text());
@@ -238,7 +218,7 @@ describe('chat webview (Chromium)', function () {
   });
 
   it('after a reload, runs that were active are offered for resuming; a stopped run can be reviewed', async () => {
-    view = await harness.open({ view: 'chat' });
+    view = await harness().open({ view: 'chat' });
     await view.handshake();
     const summary = { id: 'run-old', goal: 'Migrate the config loader', status: 'running' as const, createdAt: '2025-01-01T10:00:00.000Z', updatedAt: '2025-01-01T10:20:00.000Z', tokens: 9_000, costUsd: 0.2, steps: 12 };
     await view.notify('runs/resumable', { runs: [summary] });
@@ -261,7 +241,7 @@ describe('chat webview (Chromium)', function () {
   });
 
   it('after a reload in a short sidebar, the empty chat never draws over the runs offered for resuming', async () => {
-    view = await harness.open({ view: 'chat', height: 360 });
+    view = await harness().open({ view: 'chat', height: 360 });
     await view.handshake();
     const run = (n: number) => ({ id: `run-${n}`, goal: `Interrupted task number ${n}`, status: 'running' as const, createdAt: '2025-01-01T10:00:00.000Z', updatedAt: '2025-01-01T10:20:00.000Z', tokens: 9_000, costUsd: 0.2, steps: n });
     await view.notify('runs/resumable', { runs: [run(1), run(2), run(3)] });
@@ -278,7 +258,7 @@ describe('chat webview (Chromium)', function () {
   });
 
   it('an untrusted workspace disables runs and explains why', async () => {
-    view = await harness.open({ view: 'chat' });
+    view = await harness().open({ view: 'chat' });
     await view.handshake(false);
     await view.settle();
     assert.equal(await view.page.locator('textarea').count(), 0);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import type { RunSummary } from '../../src/core/store/run-summary.ts';
 import { EventBuilder } from '../support/event-builder.ts';
 import type { ViewPage } from '../support/webview-harness.ts';
-import { WebviewHarness } from '../support/webview-harness.ts';
+import { useWebviewHarness } from '../support/webview-harness.ts';
 
 /** A run that lasted 3 m 30 s unless told otherwise. */
 function summary(id: string, over: Partial<RunSummary> = {}): RunSummary {
@@ -46,29 +46,11 @@ function fixAddLog() {
 
 describe('history webview (Chromium)', function () {
   this.timeout(60_000);
-  let harness: WebviewHarness;
+  const harness = useWebviewHarness();
   let view: ViewPage;
 
-  before(async () => {
-    harness = await WebviewHarness.start();
-  });
-
-  after(async () => {
-    await harness?.close();
-  });
-
-  afterEach(async function () {
-    if (!view) return;
-    const violations = await view.violations();
-    await view.close();
-    if (this.currentTest?.state === 'passed') {
-      assert.deepEqual(violations, [], 'CSP violations');
-      assert.deepEqual(view.errors, [], 'page errors');
-    }
-  });
-
   async function openList(theme: 'dark' | 'light' = 'dark') {
-    view = await harness.open({ view: 'history', theme, width: 1100, height: 700 });
+    view = await harness().open({ view: 'history', theme, width: 1100, height: 700 });
     assert.deepEqual(await view.handshake(), { view: 'history', protocol: 1 });
     const list = await view.waitForRequest('history/list');
     await view.reply(list, 'history/list', { runs: RUNS });

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 /**
  * Runs the built webviews in headless Chromium without VS Code.
  *
@@ -206,9 +207,17 @@ export class WebviewHarness {
     return new WebviewHarness(browser, server, origin, buildDir, data);
   }
 
+  /** Pages opened since the last takeOpened() (the shared afterEach checks and closes them). */
+  #opened: ViewPage[] = [];
+
+  takeOpened(): ViewPage[] {
+    return this.#opened.splice(0);
+  }
+
   async open(options: OpenOptions): Promise<ViewPage> {
     const page = await this.browser.newPage({ viewport: { width: options.width ?? 420, height: options.height ?? 720 } });
     const view = new ViewPage(page);
+    this.#opened.push(view);
     if (options.initScript !== undefined) await page.addInitScript({ content: options.initScript });
     let dataId = '';
     if (options.dataJson !== undefined) {
@@ -240,4 +249,37 @@ function pageHtml(view: ViewName, origin: string, theme: ThemeKind, dataJson?: s
   const data = dataJson !== undefined ? `\n    <script type="application/json" id="crewbox-data">${dataJson.replace(/</g, '\\u003c')}</script>` : '';
   const injected = `    <link rel="stylesheet" href="${origin}/theme/${theme}.css">\n    <script nonce="${NONCE}">${SHIM}</script>${data}\n  </head>`;
   return html.replace('  </head>', injected);
+}
+
+/**
+ * The mocha hooks every browser suite shares: one harness (one Chromium) per
+ * suite, and after each test every page it opened is closed and, when the
+ * test passed, must have had no CSP violation, page error or dialog. Returns
+ * the harness's getter (set before the first test).
+ */
+export function useWebviewHarness(): () => WebviewHarness {
+  let harness: WebviewHarness | undefined;
+  before(async () => {
+    harness = await WebviewHarness.start();
+  });
+  after(async () => {
+    await harness?.close();
+  });
+  afterEach(async function () {
+    for (const view of harness?.takeOpened() ?? []) {
+      // A test that closed a page itself has checked it already.
+      if (view.page.isClosed()) continue;
+      const violations = await view.violations();
+      await view.close();
+      if (this.currentTest?.state === 'passed') {
+        assert.deepEqual(violations, [], 'CSP violations');
+        assert.deepEqual(view.errors, [], 'page errors');
+        assert.deepEqual(view.dialogs, [], 'dialogs');
+      }
+    }
+  });
+  return () => {
+    if (!harness) throw new Error('the webview harness starts in the suite\'s before hook');
+    return harness;
+  };
 }
