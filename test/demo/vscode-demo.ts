@@ -26,6 +26,8 @@ import { DockerEngine } from '../../src/sandbox/docker/engine.ts';
 import { removeSandbox } from '../../src/sandbox/container-manager.ts';
 import { workspaceLabel } from '../../src/sandbox/container-config.ts';
 import { codeServerInstall, startCodeServer, type CodeServer } from '../e2e/support/code-server.ts';
+import { API_KEY, extensionEnv, workbenchSettings } from '../e2e/support/session.ts';
+import { filesContaining, waitUntil } from '../e2e/support/waits.ts';
 import { CHROMIUM_FLAGS, Workbench } from '../e2e/support/workbench.ts';
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider/index.ts';
 import { DEMO_GOAL, FIX, fixBugScript } from './support/fix-bug-script.ts';
@@ -35,8 +37,6 @@ const OUT_DIR = path.resolve('demo-output/vscode');
 const VSIX = path.resolve('dist/crewbox.vsix');
 const FIXTURE = path.resolve('test/fixtures/buggy-repo');
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-/** A made-up key. It reaches the extension host through code-server's environment only; the last stage checks it was written nowhere. */
-const API_KEY = 'sk-crewbox-demo-vscode-5e1d0c';
 const RUN_TIMEOUT_MS = 240_000;
 
 const started = Date.now();
@@ -139,25 +139,7 @@ function hostTests(dir: string): { ok: boolean; output: string } {
 }
 const firstLine = (s: string): string => s.split('\n').map((l) => l.trim()).find((l) => l.length > 0 && !l.startsWith('at ') && !l.startsWith('node:')) ?? '';
 
-async function waitUntil(test: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-function filesContaining(dir: string, needle: string): string[] {
-  if (!existsSync(dir)) return [];
-  const hits: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) hits.push(...filesContaining(p, needle));
-    else if (st.isFile() && st.size < 20_000_000 && readFileSync(p).includes(needle)) hits.push(p);
-  }
-  return hits;
-}
 
 function codeServerVersion(entry: string): string {
   try {
@@ -215,23 +197,8 @@ async function main(): Promise<void> {
     vsix: VSIX,
     folder: workspace,
     logFile: path.join(OUT_DIR, 'code-server.log'),
-    settings: {
-      'security.workspace.trust.enabled': false,
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'telemetry.telemetryLevel': 'off',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'update.mode': 'none',
-      'chat.disableAIFeatures': true,
-      'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      'crewbox.provider': 'openai',
-      'crewbox.baseUrl': `${fake.url}/v1`,
-    },
-    env: {
-      OPENAI_API_KEY: API_KEY,
-      CREWBOX_BASE_IMAGE: process.env['CREWBOX_BASE_IMAGE'] ?? 'crewbox-base:bookworm',
-    },
+    settings: workbenchSettings('openai', fake.url),
+    env: extensionEnv('openai'),
   });
   const folderUrl = `${codeServer.url}/?folder=${workspace}`;
   await stage('code-server', `${codeServer.url} with dist/crewbox.vsix installed (OPENAI_API_KEY in its environment only)`);

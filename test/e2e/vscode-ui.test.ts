@@ -13,11 +13,12 @@
  * resumable list, (i) a command-palette task with a file open.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { GOALS, LONG_COMMAND, MATH_FIRST_HUNK, RESUMED_MARKER, STEER_MESSAGE, TESTS_FILE, WRITE_TESTS_GOAL_START, teamScript } from './support/team-script.ts';
 import { API_KEY, RESULTS_DIR, containerProcesses, crewboxLogFiles, openSession, sandboxContainer, type Session } from './support/session.ts';
+import { filesContaining, waitUntil } from './support/waits.ts';
 
 const RUN_TIMEOUT_MS = 150_000;
 
@@ -253,25 +254,7 @@ function runEvents(workspace: string, goal: string): Array<Record<string, unknow
   return [];
 }
 
-async function waitUntil(test: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
-function filesContaining(dir: string, needle: string): string[] {
-  if (!existsSync(dir)) return [];
-  const hits: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const p = path.join(dir, name);
-    const st = statSync(p);
-    if (st.isDirectory()) hits.push(...filesContaining(p, needle));
-    else if (st.isFile() && st.size < 20_000_000 && readFileSync(p).includes(needle)) hits.push(p);
-  }
-  return hits;
-}
 
 /** Adds the tail of the extension's log to a failure, so the mocha output alone explains most failures. */
 function appendLog(err: Error | undefined, logs: string[]): Error | undefined {

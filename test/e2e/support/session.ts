@@ -41,6 +41,32 @@ export function copyFixture(name: string): string {
   return dir;
 }
 
+/** A quiet profile (no trust prompt, tips, updates or AI features) with Crewbox pointed at the fake provider. */
+export function workbenchSettings(provider: 'openai' | 'anthropic', fakeUrl: string): Record<string, unknown> {
+  return {
+    'security.workspace.trust.enabled': false,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    'update.mode': 'none',
+    'chat.disableAIFeatures': true,
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'crewbox.provider': provider,
+    // The OpenAI SDK's base URL ends in /v1; the Anthropic SDK adds /v1 itself.
+    'crewbox.baseUrl': provider === 'openai' ? `${fakeUrl}/v1` : fakeUrl,
+  };
+}
+
+/** What code-server's environment adds for the extension host: the key (never in settings) and the sandbox's base image. */
+export function extensionEnv(provider: 'openai' | 'anthropic'): Record<string, string> {
+  return {
+    [provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY']: API_KEY,
+    CREWBOX_BASE_IMAGE: process.env['CREWBOX_BASE_IMAGE'] ?? 'crewbox-base:bookworm',
+  };
+}
+
 export interface Session {
   fake: FakeProvider;
   workspace: string;
@@ -68,24 +94,8 @@ export async function openSession(opts: { fixture: string; respond: Responder; p
     vsix,
     folder: workspace,
     logFile: path.join(resultsDir, 'code-server.log'),
-    settings: {
-      'security.workspace.trust.enabled': false,
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'telemetry.telemetryLevel': 'off',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'update.mode': 'none',
-      'chat.disableAIFeatures': true,
-      'workbench.secondarySideBar.defaultVisibility': 'hidden',
-      'crewbox.provider': provider,
-      // The OpenAI SDK's base URL ends in /v1; the Anthropic SDK adds /v1 itself.
-      'crewbox.baseUrl': provider === 'openai' ? `${fake.url}/v1` : fake.url,
-    },
-    env: {
-      [provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY']: API_KEY,
-      CREWBOX_BASE_IMAGE: process.env['CREWBOX_BASE_IMAGE'] ?? 'crewbox-base:bookworm',
-    },
+    settings: workbenchSettings(provider, fake.url),
+    env: extensionEnv(provider),
   });
   const browser = await launchBrowser();
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
