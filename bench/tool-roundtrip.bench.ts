@@ -29,6 +29,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EventLog } from '../src/core/store/event-log.ts';
 import { createTestContainer, startTestSupervisor } from '../test/docker/sandbox-fixture.ts';
+import { DEFAULT_LIMITS } from '../src/sandbox/container-config.ts';
+import { availableParallelism } from 'node:os';
 import { runStarted, toolCompleted, toolStarted } from '../test/support/store-builders.ts';
 import type { BenchModule, BenchReport, BenchRow } from './index.ts';
 
@@ -78,10 +80,12 @@ const row = (what: string, s: Stats, extra: BenchRow = {}): BenchRow => ({ what,
 
 export async function benchToolRoundTrip(log: (line: string) => void = () => {}): Promise<BenchReport> {
   const engine = new DockerEngine();
-  const containerId = await createTestContainer(engine, 'bench-tool-roundtrip');
+  // The limits a user's sandbox gets (container-config.ts DEFAULT_LIMITS), not the tests' smaller ones.
+  const containerId = await createTestContainer(engine, 'bench-tool-roundtrip', DEFAULT_LIMITS);
   const link = new SupervisorLink(() => startTestSupervisor(engine, containerId));
   const rows: BenchRow[] = [];
   const notes: string[] = [];
+  notes.push(`Container limits as a user's sandbox gets them: ${DEFAULT_LIMITS.cpus} CPUs, ${DEFAULT_LIMITS.memoryBytes / 1024 ** 3} GiB, ${DEFAULT_LIMITS.pids} pids (the host has ${availableParallelism()} cores).`);
   try {
     const sandbox = new DockerSandbox(link);
     const signal = new AbortController().signal;

@@ -14,7 +14,12 @@ export const SANDBOX_USER = 'crewbox';
 export const SUPERVISOR_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'sandbox', 'supervisor');
 export const TEST_LABEL = { 'dev.crewbox.test': '1' };
 
-export async function createTestContainer(engine: DockerEngine, suite: string): Promise<string> {
+/** `limits`: the container's memory/CPU/pids (default: small test limits; the benches pass the product's DEFAULT_LIMITS). */
+export async function createTestContainer(
+  engine: DockerEngine,
+  suite: string,
+  limits: { memoryBytes: number; cpus: number; pids: number } = { memoryBytes: 1024 ** 3, cpus: 1, pids: 256 },
+): Promise<string> {
   const id = await engine.createContainer({
     image: SANDBOX_IMAGE,
     user: SANDBOX_USER,
@@ -23,9 +28,9 @@ export async function createTestContainer(engine: DockerEngine, suite: string): 
     workingDir: '/workspace',
     cmd: ['sleep', 'infinity'],
     network: false,
-    memoryBytes: 1024 * 1024 * 1024,
-    nanoCpus: 1_000_000_000,
-    pidsLimit: 256,
+    memoryBytes: limits.memoryBytes,
+    nanoCpus: Math.round(limits.cpus * 1e9),
+    pidsLimit: limits.pids,
   });
   await engine.startContainer(id);
   return id;
