@@ -16,7 +16,7 @@ import { loadHeavy } from './load-heavy.ts';
 import { toRequestFailed } from './failures.ts';
 import type { ReviewCommands } from './review/review-actions.ts';
 import type { RunController } from './run-controller.ts';
-import type { CrewboxSettings } from './settings.ts';
+import { sandboxOptionsFrom, type CrewboxSettings } from './settings.ts';
 import { UNTRUSTED_REASON } from './trust.ts';
 import { fixProblemsGoal, writeTestsGoal, type Problem, type ProblemSeverity } from './task-goals.ts';
 
@@ -184,6 +184,7 @@ export class CommandActions {
           workspace,
           installDir: this.deps.installDir,
           network: this.deps.settings().network,
+          ...sandboxOptionsFrom(this.deps.settings()),
           env: this.deps.env,
           rebuild: true,
           onProgress: (p) => {

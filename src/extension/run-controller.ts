@@ -23,7 +23,7 @@ import { Emitter } from './emitter.ts';
 import { loadHeavy } from './load-heavy.ts';
 import { sandboxStatusAfter, toRequestFailed } from './failures.ts';
 import { selectResumable } from './resumable.ts';
-import { ENV_KEY_VARS, PROVIDER_LABELS, baseUrlsFrom, runConfigFrom, type CrewboxSettings } from './settings.ts';
+import { ENV_KEY_VARS, PROVIDER_LABELS, baseUrlsFrom, runConfigFrom, sandboxOptionsFrom, type CrewboxSettings } from './settings.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -36,7 +36,7 @@ export interface DriveSession {
 
 /** The heavy half, behind a loader so activation stays cheap and tests can fake it. */
 export interface HeavyModules {
-  openSession(opts: { workspace: string; installDir: string; network: boolean; env: Env; onProgress: (p: { phase: string; message: string }) => void }): Promise<DriveSession>;
+  openSession(opts: { workspace: string; installDir: string; network: boolean; image?: string; limits?: { memoryBytes: number; cpus: number; pids: number }; env: Env; onProgress: (p: { phase: string; message: string }) => void }): Promise<DriveSession>;
   createRuntime(opts: { workspace: string; session: DriveSession; env: Env; apiKeys: Partial<Record<ProviderName, string>>; baseURLs: Partial<Record<ProviderName, string>>; logger: Logger }): CrewRuntime;
   listRuns(workspace: string): Promise<RunSummary[]>;
   isRunLocked(workspace: string, runId: string): Promise<boolean>;
@@ -188,6 +188,8 @@ export class RunController {
         workspace: this.deps.workspace,
         installDir: this.deps.installDir,
         network: config.network,
+        // The sandbox's image and limits follow the settings at each drive (a change recreates the container).
+        ...sandboxOptionsFrom(this.deps.settings()),
         env: this.deps.env,
         onProgress: (p) => this.setSandbox({ state: p.phase === 'image' ? 'building' : 'starting', detail: p.message.slice(0, 500) }),
       });

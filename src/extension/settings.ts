@@ -25,7 +25,20 @@ export interface CrewboxSettings {
   maxCostUsd: number;
   network: boolean;
   requireTesterPass: boolean;
+  sandbox: SandboxSettings;
 }
+
+/** Where the sandbox comes from and its limits (the container is recreated when these change). */
+export interface SandboxSettings {
+  /** '': devcontainer.json if the workspace has one, else the default image; 'default': the default image; else an image name. */
+  image: string;
+  memoryMb: number;
+  cpus: number;
+  pids: number;
+}
+
+/** The product's defaults (src/sandbox/container-config.ts DEFAULT_LIMITS), restated without importing the sandbox. */
+export const DEFAULT_SANDBOX: Readonly<SandboxSettings> = { image: '', memoryMb: 4096, cpus: 2, pids: 512 };
 
 export const SETTING_KEYS = {
   provider: 'provider',
@@ -37,6 +50,10 @@ export const SETTING_KEYS = {
   maxCostUsd: 'budget.maxCostUsd',
   network: 'sandbox.network',
   requireTesterPass: 'requireTesterPass',
+  image: 'sandbox.image',
+  memoryMb: 'sandbox.memoryMb',
+  cpus: 'sandbox.cpus',
+  pids: 'sandbox.pids',
 } as const;
 
 /** Where the environment fallback for each provider's key lives (as in the CLI). */
@@ -62,6 +79,10 @@ const isBaseUrl: Accepts<string> = (v): v is string => typeof v === 'string' && 
 const isPositiveInteger: Accepts<number> = (v): v is number => Number.isSafeInteger(v) && (v as number) > 0;
 const isPositiveNumber: Accepts<number> = (v): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 const isBoolean: Accepts<boolean> = (v): v is boolean => typeof v === 'boolean';
+/** Empty, "default", or a Docker image reference (no spaces or shell characters). */
+const isImageName: Accepts<string> = (v): v is string => typeof v === 'string' && v.length <= 255 && /^(|[a-z0-9][a-z0-9._\-/:@]*)$/i.test(v);
+const atLeast = (min: number): Accepts<number> => (v): v is number => typeof v === 'number' && Number.isFinite(v) && v >= min;
+const wholeAtLeast = (min: number): Accepts<number> => (v): v is number => Number.isSafeInteger(v) && (v as number) >= min;
 
 function parsedUrl(text: string): URL | undefined {
   try {
@@ -91,6 +112,12 @@ export function readSettings(get: SettingGetter): SettingsRead {
       maxCostUsd: pick(SETTING_KEYS.maxCostUsd, isPositiveNumber, DEFAULT_BUDGETS.maxCostUsd, 'a number of dollars above 0'),
       network: pick(SETTING_KEYS.network, isBoolean, false, 'true or false'),
       requireTesterPass: pick(SETTING_KEYS.requireTesterPass, isBoolean, true, 'true or false'),
+      sandbox: {
+        image: pick(SETTING_KEYS.image, isImageName, DEFAULT_SANDBOX.image, 'empty, "default" or an image name'),
+        memoryMb: pick(SETTING_KEYS.memoryMb, wholeAtLeast(64), DEFAULT_SANDBOX.memoryMb, 'a whole number of MiB, at least 64'),
+        cpus: pick(SETTING_KEYS.cpus, atLeast(0.01), DEFAULT_SANDBOX.cpus, 'a number of CPUs, at least 0.01'),
+        pids: pick(SETTING_KEYS.pids, wholeAtLeast(16), DEFAULT_SANDBOX.pids, 'a whole number, at least 16'),
+      },
     },
     problems,
   };
@@ -123,4 +150,12 @@ export function resolveApiKey(provider: ProviderName, stored: string | undefined
   if (fromStore) return fromStore;
   const fromEnv = env[ENV_KEY_VARS[provider]]?.trim();
   return fromEnv || undefined;
+}
+
+/** What the sandbox session needs from the settings: the image choice and the container's limits. */
+export function sandboxOptionsFrom(s: CrewboxSettings): { image?: string; limits: { memoryBytes: number; cpus: number; pids: number } } {
+  return {
+    ...(s.sandbox.image ? { image: s.sandbox.image } : {}),
+    limits: { memoryBytes: s.sandbox.memoryMb * 1024 ** 2, cpus: s.sandbox.cpus, pids: s.sandbox.pids },
+  };
 }

@@ -66,6 +66,13 @@ export interface SandboxOptions {
   installDir: string;
   network: boolean;
   limits?: Partial<SandboxLimits>;
+  /**
+   * Where the image comes from: absent, the workspace's devcontainer.json if
+   * it has one, else the default image; 'default', the default image (the
+   * devcontainer is ignored); any other value, that image, run as a non-root
+   * user (the VS Code setting crewbox.sandbox.image).
+   */
+  image?: string;
   /** Read for CREWBOX_BASE_IMAGE only (default: process.env); never passed into the container. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -126,7 +133,7 @@ interface Plan {
 
 async function plan(opts: SandboxOptions): Promise<Plan> {
   const workspace = path.resolve(opts.workspace);
-  const devcontainer = await loadDevcontainer(workspace);
+  const devcontainer = opts.image ? imageChoice(opts.image) : await loadDevcontainer(workspace);
   const defaultImage = !devcontainer?.build && !devcontainer?.image;
   const user = devcontainer?.user ?? (defaultImage ? DEFAULT_IMAGE_USER : FALLBACK_USER);
   const userSource = devcontainer?.user !== undefined ? devcontainer.relativeFile : 'The sandbox';
@@ -145,6 +152,13 @@ async function plan(opts: SandboxOptions): Promise<Plan> {
       setupVersion: SETUP_VERSION,
     },
   };
+}
+
+/** The image setting as the devcontainer it stands for (nothing but an image), or none for the default image. */
+function imageChoice(image: string): Devcontainer | undefined {
+  if (image === 'default') return undefined;
+  const source = 'the crewbox.sandbox.image setting';
+  return { file: '', relativeFile: source, image, containerEnv: {}, postCreate: [], ignored: [], warnings: [] };
 }
 
 async function provideImage(engine: DockerEngine, p: Plan, opts: SandboxOptions & { rebuild?: boolean; onLine?: (line: string) => void }): Promise<SandboxImage> {
@@ -218,7 +232,7 @@ async function ensureContainerNow(engine: DockerEngine, opts: EnsureOptions): Pr
     created,
     ignored: p.devcontainer?.ignored ?? [],
     warnings: p.devcontainer?.warnings ?? [],
-    ...(p.devcontainer ? { devcontainerFile: p.devcontainer.file } : {}),
+    ...(p.devcontainer?.file ? { devcontainerFile: p.devcontainer.file } : {}),
     nodePath: record.node.path,
     nodeVersion: record.node.version,
     nodeInjected: record.node.injected,

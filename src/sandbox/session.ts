@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { RunFilesProgress } from '../core/sandbox/run-files.ts';
 import { DockerEngine } from './docker/engine.ts';
 import { ensureContainer, type SandboxContainer } from './container-manager.ts';
+import type { SandboxLimits } from './container-config.ts';
 import { startSupervisor } from './channel/launch.ts';
 import { SupervisorLink } from './channel/link.ts';
 import { ChannelContainerFiles } from './channel/container-files-impl.ts';
@@ -19,6 +20,9 @@ export interface SandboxSessionOptions {
   /** The Crewbox installation (holds sandbox/Dockerfile and sandbox/supervisor/). */
   installDir: string;
   network: boolean;
+  /** See SandboxOptions.image and .limits (container-manager.ts). */
+  image?: string;
+  limits?: Partial<SandboxLimits>;
   /** Read for DOCKER_HOST and CREWBOX_BASE_IMAGE only; never passed into the container. */
   env: Readonly<Record<string, string | undefined>>;
   /** The Node.js binary to copy into images without one (the extension passes its own). */
@@ -44,6 +48,8 @@ export async function openSandboxSession(opts: SandboxSessionOptions): Promise<S
     installDir: opts.installDir,
     network: opts.network,
     env: opts.env,
+    ...(opts.image ? { image: opts.image } : {}),
+    ...(opts.limits ? { limits: opts.limits } : {}),
     ...(opts.hostNode ? { hostNode: opts.hostNode } : {}),
     ...(opts.labels ? { labels: opts.labels } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),

@@ -255,6 +255,26 @@ describe('container manager (Docker)', function () {
       assert.equal(dockerExec(c.id, 'cat /workspace/made-by').stdout, 'dev', 'postCreateCommand is not run again');
     });
 
+    it('follows the image setting: "default" ignores devcontainer.json, a named image replaces it; limits reach the container', async () => {
+      const ws = devcontainerWorkspace(`{ "build": { "dockerfile": "Dockerfile" }, "containerEnv": { "FROM_DEVCONTAINER": "1" }, "remoteUser": "dev" }`);
+      const limits = { memoryBytes: 512 * 1024 ** 2, cpus: 1.5, pids: 128 };
+      const byDefault = await ensure(ws, { image: 'default', limits });
+      assert.equal(byDefault.imageSource, 'default');
+      assert.equal(byDefault.devcontainerFile, undefined);
+      const info = inspect(byDefault.id);
+      assert.ok(!info.Config.Env.some((e) => e.startsWith('FROM_DEVCONTAINER=')), 'devcontainer.json was ignored');
+      assert.equal(info.HostConfig.Memory, limits.memoryBytes);
+      assert.equal(info.HostConfig.NanoCpus, 1.5e9);
+      assert.equal(info.HostConfig.PidsLimit, 128);
+
+      // A named image (here the default image by its tag) replaces the devcontainer; the container is recreated.
+      const named = await ensure(ws, { image: byDefault.image, limits });
+      assert.notEqual(named.id, byDefault.id, 'a changed image choice recreates the container');
+      assert.equal(named.image, byDefault.image);
+      assert.notEqual(named.user, 'root');
+      assert.ok(!inspect(named.id).Config.Env.some((e) => e.startsWith('FROM_DEVCONTAINER=')));
+    });
+
     it('refuses root by uid even under another name, and leaves no container', async () => {
       const ws = devcontainerWorkspace('{"build": {"dockerfile": "Dockerfile"}, "remoteUser": "toor"}');
       await assert.rejects(ensure(ws), (e) => isSandboxSetupError(e) && e.code === 'root_user' && /uid 0/.test(e.message));

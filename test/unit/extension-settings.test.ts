@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { DEFAULT_LIMITS } from '../../src/sandbox/container-config.ts';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_BUDGETS, DEFAULT_MODELS } from '../../src/core/config.ts';
 import { PROVIDER_NAMES } from '../../src/core/config-defaults.ts';
 import { ProviderName, RunConfig } from '../../src/core/events/schema.ts';
-import { baseUrlsFrom, readSettings, resolveApiKey, runConfigFrom } from '../../src/extension/settings.ts';
+import { DEFAULT_SANDBOX, baseUrlsFrom, readSettings, resolveApiKey, runConfigFrom, sandboxOptionsFrom } from '../../src/extension/settings.ts';
 
 const from = (values: Record<string, unknown>) => (key: string) => values[key];
 
@@ -94,5 +96,31 @@ describe('extension: API key resolution', () => {
     assert.equal(resolveApiKey('openai', undefined, env), 'sk-env');
     assert.equal(resolveApiKey('openai', '   ', env), 'sk-env');
     assert.equal(resolveApiKey('anthropic', undefined, env), undefined);
+  });
+
+  it('reads the sandbox image choice and limits, and maps them onto the sandbox options', () => {
+    const defaults = readSettings(() => undefined);
+    assert.deepEqual(defaults.settings.sandbox, DEFAULT_SANDBOX);
+    assert.deepEqual(sandboxOptionsFrom(defaults.settings), { limits: { ...DEFAULT_LIMITS } }, 'the defaults are the product\'s DEFAULT_LIMITS');
+
+    const values: Record<string, unknown> = { 'sandbox.image': ' node:22-bookworm ', 'sandbox.memoryMb': 1024, 'sandbox.cpus': 0.5, 'sandbox.pids': 64 };
+    const set = readSettings((k) => values[k]);
+    assert.deepEqual(set.problems, []);
+    assert.deepEqual(sandboxOptionsFrom(set.settings), { image: 'node:22-bookworm', limits: { memoryBytes: 1024 * 1024 ** 2, cpus: 0.5, pids: 64 } });
+
+    const bad: Record<string, unknown> = { 'sandbox.image': 'x; rm -rf /', 'sandbox.memoryMb': 10, 'sandbox.cpus': 0, 'sandbox.pids': 2.5 };
+    const read = readSettings((k) => bad[k]);
+    assert.deepEqual(read.settings.sandbox, DEFAULT_SANDBOX);
+    assert.equal(read.problems.length, 4);
+    assert.ok(read.problems.every((p) => /^The setting crewbox\.sandbox\.\w+ must be /.test(p)), read.problems.join('\n'));
+  });
+
+  it('declares the sandbox settings in package.json with the same defaults and minimums', () => {
+    const props = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { contributes: { configuration: { properties: Record<string, { default: unknown; minimum?: number }> } } }).contributes.configuration.properties;
+    assert.equal(props['crewbox.sandbox.image']?.default, DEFAULT_SANDBOX.image);
+    assert.equal(props['crewbox.sandbox.memoryMb']?.default, DEFAULT_SANDBOX.memoryMb);
+    assert.equal(props['crewbox.sandbox.cpus']?.default, DEFAULT_SANDBOX.cpus);
+    assert.equal(props['crewbox.sandbox.pids']?.default, DEFAULT_SANDBOX.pids);
+    assert.deepEqual([props['crewbox.sandbox.memoryMb']?.minimum, props['crewbox.sandbox.cpus']?.minimum, props['crewbox.sandbox.pids']?.minimum], [64, 0.01, 16]);
   });
 });
