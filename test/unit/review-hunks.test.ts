@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { structuredPatch } from 'diff';
-import { applyHunks, firstChangedLine, HunkConflictError, hunkHeader, hunkSides, locateHunks, splitLines } from '../../src/extension/review/hunks.ts';
+import { applyHunks, firstChangedLine, HunkConflictError, hunkCodeBlock, hunkHeader, hunkSides, locateHunks, splitLines } from '../../src/extension/review/hunks.ts';
 
 const lines = (n: number): string[] => Array.from({ length: n }, (_, i) => `line ${i + 1}`);
 const text = (ls: readonly string[]): string => ls.map((l) => `${l}\n`).join('');
@@ -85,6 +85,28 @@ describe('review hunks', () => {
     const proposed = 'one\r\n2\r\nthree\r\n';
     const located = locateHunks(hunksOf(base, proposed), base);
     assert.equal(applyHunks(base, located), proposed);
+  });
+
+  it('locates a hunk at the top of a file with a BOM on its BOM-less text (as run-changes.ts and the editor give it)', () => {
+    const base = '\uFEFFone\ntwo\nthree\nfour\n';
+    const proposed = '\uFEFFone\n2\nthree\nfour\n';
+    const located = locateHunks(hunksOf(base, proposed), base.slice(1));
+    assert.deepEqual(located.map((h) => h.state), ['pending']);
+    assert.equal(applyHunks(base.slice(1), located), proposed.slice(1));
+    assert.deepEqual(locateHunks(hunksOf(base, proposed), proposed.slice(1)).map((h) => h.state), ['applied']);
+  });
+
+  it('fences a hunk for a tooltip so that a code fence in the file cannot close the block', () => {
+    const md = 'Intro\n\n```\ncode\n```\n\nmore\n';
+    const [h] = hunksOf(md, md.replace('more', '![x](https://example.com/x.png)'));
+    const block = hunkCodeBlock(h!);
+    const fence = /^\n(`+)diff\n/.exec(block)?.[1] ?? '';
+    assert.ok(fence.length >= 3);
+    // No line of the hunk (a context line is " ```") may be a closing fence: up to 3 spaces, then at least as many backticks.
+    const inner = block.slice(fence.length + 6, -(fence.length + 2)).split('\n');
+    assert.ok(inner.some((l) => l === ' ```'));
+    assert.ok(inner.every((l) => !new RegExp(`^ {0,3}\`{${fence.length},}\\s*$`).test(l)), block);
+    assert.ok(block.endsWith(`\n${fence}\n`));
   });
 
   it('labels hunks with their header and first changed line', () => {

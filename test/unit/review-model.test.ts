@@ -175,6 +175,27 @@ describe('review model', () => {
     assert.ok(use.op === 'write' && use.renameFrom === undefined && use.path === 'lib/moved.ts', 'the user\'s file at the old path is left alone');
   });
 
+  it('"Use Run\'s Version" over a different file the user created keeps the added file executable, as a plain apply does', () => {
+    const change: ProposedFileWithText = {
+      path: 'bin/tool.sh',
+      kind: 'added',
+      binary: false,
+      newMode: '100755',
+      hunks: [{ oldStart: 0, oldLines: 0, newStart: 1, newLines: 2, lines: ['+#!/bin/sh', '+echo tool'] }],
+      unifiedDiff: '',
+      additions: 2,
+      deletions: 0,
+      proposedText: '#!/bin/sh\necho tool\n',
+    };
+    const pending = planTextApply(reviewFile(change, { kind: 'missing' }));
+    assert.ok(pending.op === 'write' && pending.executable === true);
+    const file = reviewFile(change, { kind: 'file', hash: sha256('mine\n'), executable: false, text: 'mine\n' });
+    assert.equal(file.state, 'conflict');
+    const use = planUseRunVersion(file);
+    assert.ok(use.op === 'write' && use.text === change.proposedText);
+    assert.equal(use.executable, true);
+  });
+
   it('judges binary and mode-only changes by content hash and executable bit', async () => {
     let files = await review(ws);
     assert.equal(files.get('run.sh')!.state, 'pending');

@@ -6,7 +6,7 @@
  * the diff at that hunk.
  */
 import * as vscode from 'vscode';
-import { firstChangedLine, hunkHeader, type LocatedHunk } from './hunks.ts';
+import { firstChangedLine, hunkCodeBlock, hunkHeader, type LocatedHunk } from './hunks.ts';
 import type { ReviewFile } from './model.ts';
 import type { ReviewService } from './review-service.ts';
 import { shortRunId, workspaceUri } from './uris.ts';
@@ -81,7 +81,7 @@ function hunkItem(runId: string, file: ReviewFile, hunk: LocatedHunk): vscode.Tr
   item.contextValue = hunk.state === 'pending' ? 'hunk' : `hunk-${hunk.state}`;
   item.iconPath = new vscode.ThemeIcon(hunk.state === 'applied' ? 'pass' : hunk.state === 'conflict' ? 'warning' : 'diff');
   const md = new vscode.MarkdownString();
-  md.appendCodeblock(hunk.hunk.lines.join('\n').slice(0, 4_000), 'diff');
+  md.appendMarkdown(hunkCodeBlock(hunk.hunk));
   item.tooltip = md;
   item.command = { command: OPEN_CHANGE, title: 'Open Change', arguments: [{ kind: 'hunk', runId, file, hunk } satisfies ChangeNode] };
   return item;

@@ -75,6 +75,9 @@ export function hunkSides(hunk: Hunk): { oldSide: string[]; newSide: string[]; l
       last = [newSide];
     }
   }
+  // The texts the hunks are located on lose a leading BOM (run-changes.ts, the editor); so does a side's first line.
+  if (hunk.oldStart <= 1 && oldSide[0]?.startsWith('\uFEFF')) oldSide[0] = oldSide[0].slice(1);
+  if (hunk.newStart <= 1 && newSide[0]?.startsWith('\uFEFF')) newSide[0] = newSide[0].slice(1);
   const isContext = (l: string): boolean => l[0] === ' ';
   const body = hunk.lines.filter((l) => l[0] !== '\\');
   const leading = body.findIndex((l) => !isContext(l));
@@ -164,6 +167,20 @@ export function applyHunks(hostText: string, located: readonly LocatedHunk[], se
 /** The header jsdiff and git print: "@@ -12,3 +12,4 @@". */
 export function hunkHeader(hunk: Hunk): string {
   return `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`;
+}
+
+/**
+ * The hunk as a fenced `diff` block for a Markdown tooltip (at most `max`
+ * characters of it). The fence is longer than any run of backticks in the
+ * hunk: MarkdownString.appendCodeblock only looks at runs that start a line,
+ * and a context line " ```" (a Markdown file's code fence) would close its
+ * block and render the rest of the file's text as Markdown.
+ */
+export function hunkCodeBlock(hunk: Hunk, max = 4_000): string {
+  const code = hunk.lines.join('\n').slice(0, max);
+  const longest = (code.match(/`+/g) ?? []).reduce((n, run) => Math.max(n, run.length), 0);
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `\n${fence}diff\n${code}\n${fence}\n`;
 }
 
 /** The first added or removed line, trimmed (what the hunk is about), at most `max` characters. */

@@ -233,5 +233,7 @@ export function planUseRunVersion(file: ReviewFile): TextPlan {
   const c = file.change;
   if (c.kind === 'deleted') return { op: 'delete', path: c.path };
   const renameFrom = c.kind === 'renamed' && file.atOldPath ? file.oldPath : undefined;
-  return { op: 'write', path: c.path, text: c.proposedText ?? '', ...(renameFrom !== undefined ? { renameFrom } : {}), ...(file.modeChange ? { executable: file.modeChange.to } : {}) };
+  // An added file has no mode change (no old mode): its bit is its new mode, as planTextApply sets it.
+  const executable = file.modeChange ? file.modeChange.to : c.kind === 'added' && isExec(c.newMode) ? true : undefined;
+  return { op: 'write', path: c.path, text: c.proposedText ?? '', ...(renameFrom !== undefined ? { renameFrom } : {}), ...(executable !== undefined ? { executable } : {}) };
 }
