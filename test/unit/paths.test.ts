@@ -107,3 +107,13 @@ describe('isHiddenBelow', () => {
     assert.equal(isHiddenBelow('.git', '.git/refs/heads'), false);
   });
 });
+
+describe('host-safe workspace paths', () => {
+  it('refuses a backslash only on a Windows host, where it is a separator', async () => {
+    const { isHostSafePath } = await import('../../src/sandbox/store/store-paths.ts');
+    assert.equal(isHostSafePath('a\\..\\..\\x', 'linux'), true);
+    assert.equal(isHostSafePath('a\\..\\..\\x', 'win32'), false);
+    assert.equal(isHostSafePath('src/a.ts', 'win32'), true);
+    assert.equal(isHostSafePath('../x', 'linux'), false);
+  });
+});

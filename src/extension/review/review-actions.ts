@@ -187,6 +187,8 @@ export class ReviewActions implements ReviewCommands {
 
   /** One file, all of it; `interactive` asks about conflicts, otherwise they are left alone. */
   private async applyOne(runId: string, rel: string, interactive: boolean): Promise<Outcome> {
+    // The view may have switched to another run meanwhile (a dialog, a long Apply All): never apply its files under this name.
+    if (this.service.runId !== runId) throw new RequestFailed('conflict', `The Changes view switched away from run ${shortRunId(runId)}; apply again from its changes.`);
     const file = await this.service.freshFile(rel, { openDocument: true });
     if (!file) return 'already';
     if (file.via === 'fs') return this.applyWhole(runId, file, interactive);

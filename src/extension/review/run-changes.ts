@@ -16,6 +16,7 @@ import { compareManifests, isBinary, MAX_TEXT_BYTES } from '../../sandbox/diff/p
 import { BlobStore } from '../../sandbox/store/blobs.ts';
 import { CheckpointStore } from '../../sandbox/store/checkpoints.ts';
 import { sha256, type ManifestEntry } from '../../sandbox/store/manifest.ts';
+import { isHostSafePath } from '../../sandbox/store/store-paths.ts';
 import { DEFAULT_CONTEXT } from './hunks.ts';
 
 export { isDiscarded };
@@ -51,11 +52,14 @@ export async function loadRunChanges(workspace: string, runId: string): Promise<
     }
     files.push(withText);
   }
-  return { runId, discarded, files: joinTypeChanges(files) };
+  // A name only the sandbox can hold (a backslash on a Windows host) is never offered for the host.
+  const hostSafe = files.filter((f) => isHostSafePath(f.path) && (f.oldPath === undefined || isHostSafePath(f.oldPath)));
+  return { runId, discarded, files: joinTypeChanges(hostSafe) };
 }
 
 /** What the host holds at a workspace-relative path (never follows a symlink). */
 export async function readHostEntry(workspace: string, rel: string): Promise<HostEntry> {
+  if (!isHostSafePath(rel)) throw new Error(`Not a workspace path on this host: ${JSON.stringify(rel)}`);
   const abs = path.join(workspace, ...rel.split('/'));
   let st;
   try {

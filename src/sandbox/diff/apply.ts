@@ -27,7 +27,7 @@ import { syncDirSync } from '../../core/store/layout.ts';
 import { BlobStore } from '../store/blobs.ts';
 import { CheckpointStore } from '../store/checkpoints.ts';
 import { sha256, type Manifest, type ManifestEntry } from '../store/manifest.ts';
-import { ancestorsOf, isExcludedPath, isWorkspacePath } from '../store/store-paths.ts';
+import { ancestorsOf, isExcludedPath, isHostSafePath } from '../store/store-paths.ts';
 import { compareManifests, type ChangeKind, type ProposedFile } from './proposed-change.ts';
 
 export interface ApplyOptions {
@@ -126,7 +126,7 @@ type Outcome = { status: 'applied' } | { status: 'conflict'; reason: string } | 
 
 async function applyUnit(root: string, blobs: BlobStore, unit: Unit, force: boolean, dirsToSync: Set<string>): Promise<Outcome> {
   for (const p of [unit.path, unit.oldPath]) {
-    if (p !== undefined && (!isWorkspacePath(p) || isExcludedPath(p))) return { status: 'conflict', reason: 'refused: Crewbox never writes this path on the host (.git, .crewbox or not a plain relative path)' };
+    if (p !== undefined && (!isHostSafePath(p) || isExcludedPath(p))) return { status: 'conflict', reason: 'refused: Crewbox never writes this path on the host (.git, .crewbox or not a plain relative path)' };
   }
   const abs = (p: string): string => path.join(root, ...p.split('/'));
   try {

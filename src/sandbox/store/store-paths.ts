@@ -86,6 +86,15 @@ export function isWorkspacePath(rel: string): boolean {
   return rel !== '' && !rel.includes('\0') && !BAD_SEGMENT.test(rel);
 }
 
+/**
+ * Whether a workspace path may be written or read on this host. On Windows a
+ * backslash is a separator, so a name the Linux sandbox allows ("a\\..\\x")
+ * could reach outside the workspace there; such a file stays in the sandbox.
+ */
+export function isHostSafePath(rel: string, platform: NodeJS.Platform = process.platform): boolean {
+  return isWorkspacePath(rel) && !(platform === 'win32' && rel.includes('\\'));
+}
+
 /** Every proper ancestor directory of a workspace path, shallowest first ("a/b/c" → ["a", "a/b"]). */
 export function ancestorsOf(rel: string): string[] {
   const out: string[] = [];
