@@ -18,7 +18,7 @@
  * after the stages and the URL is printed, until Ctrl+C.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Frame, type Locator } from 'playwright-core';
@@ -26,7 +26,7 @@ import { DockerEngine } from '../../src/sandbox/docker/engine.ts';
 import { removeSandbox } from '../../src/sandbox/container-manager.ts';
 import { workspaceLabel } from '../../src/sandbox/container-config.ts';
 import { codeServerInstall, startCodeServer, type CodeServer } from '../e2e/support/code-server.ts';
-import { API_KEY, extensionEnv, workbenchSettings } from '../e2e/support/session.ts';
+import { API_KEY, crewboxLogFiles, extensionEnv, workbenchSettings } from '../e2e/support/session.ts';
 import { filesContaining, waitUntil } from '../e2e/support/waits.ts';
 import { CHROMIUM_FLAGS, Workbench } from '../e2e/support/workbench.ts';
 import { startFakeProvider, type FakeProvider } from '../support/fake-provider/index.ts';
@@ -116,15 +116,7 @@ function copyLogs(userDataDir: string): void {
 }
 
 function crewboxLogTail(lines = 30): string {
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of existsSync(dir) ? readdirSync(dir) : []) {
-      const p = path.join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (/[\\/]crewbox\.crewbox[\\/]/.test(p) && name.endsWith('.log')) found.push(p);
-    }
-  };
-  if (codeServer) walk(path.join(codeServer.userDataDir, 'logs'));
+  const found = codeServer ? crewboxLogFiles(codeServer.userDataDir) : [];
   return found.map((f) => `--- ${f}\n${readFileSync(f, 'utf8').split('\n').slice(-lines).join('\n')}`).join('\n');
 }
 
