@@ -260,3 +260,30 @@ describe('EventLog', () => {
     });
   });
 });
+
+describe('event log: a line synced with the next one', () => {
+  it('writes an unsynced event at once, in order, and keeps it across the next append and close', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = (await import('node:path')).default;
+    const { EventLog, readRunLog } = await import('../../src/core/store/event-log.ts');
+    const { runStarted, modelTurn } = await import('../support/store-builders.ts');
+    const dir = mkdtempSync(path.join(tmpdir(), 'crewbox-log-sync-'));
+    try {
+      const file = path.join(dir, 'events.jsonl');
+      const { log } = await EventLog.open(file, 'run-1');
+      log.append(runStarted());
+      const turn = log.append(modelTurn(1), { sync: false });
+      assert.equal(turn.seq, 2);
+      assert.deepEqual((await readRunLog(file)).events.map((e) => e.type), ['run.started', 'model.turn'], 'written before any sync');
+      log.append({ type: 'run.interrupted', step: 1, reason: 'user' });
+      log.append(modelTurn(2), { sync: false });
+      log.close();
+      const { events, problems } = await readRunLog(file);
+      assert.deepEqual(problems, []);
+      assert.deepEqual(events.map((e) => [e.seq, e.type]), [[1, 'run.started'], [2, 'model.turn'], [3, 'run.interrupted'], [4, 'model.turn']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,7 +1,11 @@
 /**
  * One model call for an agent. Contract: the model turn (text and tool calls)
- * is durable before this returns, so no tool runs from an unrecorded turn and
- * no completed turn is ever sampled again. Token deltas are emitted live only.
+ * is written to the log before this returns and is durable before any of its
+ * tools runs: it is synced together with the next event, which is always a
+ * synced record (the first call's tool.started or result, a nudge, the run's
+ * end) made before anything acts on the turn; so no tool runs from an
+ * unrecorded turn and no completed turn is ever sampled again. Token deltas
+ * are emitted live only.
  */
 import type { EventOf, ToolCallRecord } from '../events/schema.ts';
 import { isModelError } from '../model/errors.ts';
@@ -82,7 +86,7 @@ async function callOnce(ctx: RunContext, agent: AgentState): Promise<EventOf<'mo
     durationMs: result.durationMs,
     ...(result.ttftMs !== undefined ? { ttftMs: result.ttftMs } : {}),
     attempts: result.attempts,
-  }) as EventOf<'model.turn'>;
+  }, { syncWithNext: true }) as EventOf<'model.turn'>;
 }
 
 const KINDS = new Set(['auth', 'rate_limit', 'overloaded', 'context_too_long', 'bad_request', 'network', 'timeout', 'server', 'circuit_open', 'aborted', 'sandbox', 'internal']);

@@ -7,6 +7,12 @@
  *   "append, then run the tool". Cost per append does not depend on the
  *   length of the log: the file descriptor stays open, nothing is re-read.
  *   `appendBatch` makes several events durable with one write and one sync.
+ *   `{ sync: false }` writes the line but leaves its sync to the next synced
+ *   append (one fdatasync covers every earlier write to the file) or to
+ *   close(): for an event that only has to be durable before the next one
+ *   is, such as a model turn before its first `tool.started`. A process crash
+ *   (kill -9) loses nothing (the kernel holds the written line); a power cut
+ *   may lose that last unsynced line, which recovery treats as a torn tail.
  * - One writer per log. The caller must hold the run lock (locks.ts) while a
  *   log is open for appending.
  * - Damage (torn last line, corrupt or invalid line, seq gap) is reported as
@@ -25,6 +31,11 @@ import { EPHEMERAL_EVENT_TYPES, EVENT_SCHEMA_VERSION, RunEvent } from '../events
 import type { EventInput } from '../events/schema.ts';
 import { StoreError, errnoCode, readError, writeError } from './errors.ts';
 import { syncDirSync } from './layout.ts';
+
+export interface AppendOptions {
+  /** false: write now, sync with the next synced append or on close (see the contract above). Default true. */
+  sync?: boolean;
+}
 
 export type LogProblemKind = 'torn_tail' | 'corrupt_line' | 'invalid_event' | 'seq_gap' | 'run_mismatch';
 
@@ -181,6 +192,8 @@ export class EventLog {
   readonly runId: string;
   readonly #now: () => Date;
   #fd: number | undefined;
+  /** A line was written with `sync: false` and no sync has covered it yet. */
+  #unsynced = false;
   /** Bytes known to be durable; a failed append is cut back to this length. */
   #size: number;
   #seq: number;
@@ -249,8 +262,8 @@ export class EventLog {
    * `log_broken` (a partial line could not be cut back; the log refuses
    * further appends and the next open recovers it).
    */
-  append(input: EventInput): RunEvent {
-    return this.appendBatch([input])[0] as RunEvent;
+  append(input: EventInput, opts: AppendOptions = {}): RunEvent {
+    return this.appendBatch([input], opts)[0] as RunEvent;
   }
 
   /**
@@ -259,7 +272,7 @@ export class EventLog {
    * events that may become durable together, such as a model turn and the
    * `tool.started` of its first call. Errors as for `append`.
    */
-  appendBatch(inputs: readonly EventInput[]): RunEvent[] {
+  appendBatch(inputs: readonly EventInput[], opts: AppendOptions = {}): RunEvent[] {
     const fd = this.#fd;
     if (fd === undefined) throw new StoreError('log_closed', `The run log ${this.path} is closed.`, { path: this.path });
     if (this.#broken) throw new StoreError('log_broken', `The run log ${this.path} could not be repaired after a failed write; reopen it to recover.`, { path: this.path });
@@ -282,7 +295,11 @@ export class EventLog {
     try {
       // One write call in practice; the loop only guards against a short write.
       for (let written = 0; written < bytes.length; ) written += writeSync(fd, bytes, written);
-      fdatasyncSync(fd);
+      if (opts.sync === false) this.#unsynced = true;
+      else {
+        fdatasyncSync(fd);
+        this.#unsynced = false;
+      }
     } catch (e) {
       this.#cutBack();
       throw writeError(this.path, 'run log', e);
@@ -313,6 +330,14 @@ export class EventLog {
   close(): void {
     const fd = this.#fd;
     this.#fd = undefined;
+    if (fd !== undefined && this.#unsynced) {
+      this.#unsynced = false;
+      try {
+        fdatasyncSync(fd);
+      } catch {
+        // Closing still happens; the line stays as durable as the kernel makes it.
+      }
+    }
     if (fd !== undefined) closeSync(fd);
   }
 
