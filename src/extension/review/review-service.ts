@@ -106,7 +106,8 @@ export class ReviewService implements vscode.Disposable {
     for (const change of changes.files) {
       files.push(reviewFile(change, await this.hostEntry(change.path), change.kind === 'renamed' && change.oldPath !== undefined ? await this.hostEntry(change.oldPath) : undefined));
     }
-    if (generation !== this.#generation) return;
+    // A reload may have replaced the changes while this read the host: the newer recheck wins.
+    if (generation !== this.#generation || changes !== this.#changes) return;
     this.#model = { runId: changes.runId, discarded: changes.discarded, files };
     this.#error = undefined;
     this._onDidChange.fire();
