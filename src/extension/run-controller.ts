@@ -63,6 +63,10 @@ interface ActiveDrive {
 export class RunController {
   #active: ActiveDrive | undefined;
   #opening = false;
+  /** dispose() was called: no new drive starts. */
+  #disposed = false;
+  /** Settles when the drive being opened is active or has failed. */
+  #pendingOpen: Promise<void> | undefined;
   /** The previous drive's sandbox session, while it closes. */
   #closing: Promise<void> | undefined;
   #sandbox: SandboxStatus = { state: 'unknown' };
@@ -136,6 +140,9 @@ export class RunController {
 
   /** Stops the active run (window closing) and waits for it to record that it stopped. */
   async dispose(): Promise<void> {
+    this.#disposed = true;
+    // A drive still opening (sandbox start, copy-in) becomes active first; then it is stopped like any other.
+    await this.#pendingOpen;
     const active = this.#active;
     if (active) {
       active.handle.interrupt('the window closed');
@@ -171,7 +178,22 @@ export class RunController {
     return keys;
   }
 
-  private async drive(
+  private drive(
+    config: RunConfig,
+    baseURLs: Partial<Record<ProviderName, string>>,
+    launch: (runtime: CrewRuntime, onEvent: (e: RunEvent) => void) => Promise<RunHandle>,
+  ): Promise<string> {
+    if (this.#disposed) return Promise.reject(new RequestFailed('failed', 'Crewbox is shutting down with this window.'));
+    const opening = this.open(config, baseURLs, launch);
+    const settled = opening.then(() => undefined, () => undefined);
+    this.#pendingOpen = settled;
+    void settled.then(() => {
+      if (this.#pendingOpen === settled) this.#pendingOpen = undefined;
+    });
+    return opening;
+  }
+
+  private async open(
     config: RunConfig,
     baseURLs: Partial<Record<ProviderName, string>>,
     launch: (runtime: CrewRuntime, onEvent: (e: RunEvent) => void) => Promise<RunHandle>,

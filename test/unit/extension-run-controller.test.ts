@@ -24,7 +24,7 @@ class FakeHandle implements RunHandle {
 }
 
 /** Recording fakes of the sandbox session and the runtime. */
-function harness(opts: { keys?: Record<string, string>; logs?: Record<string, RunEvent[]>; runs?: RunSummary[]; dockerDown?: boolean; closeGate?: Promise<void> } = {}) {
+function harness(opts: { keys?: Record<string, string>; logs?: Record<string, RunEvent[]>; runs?: RunSummary[]; dockerDown?: boolean; closeGate?: Promise<void>; openGate?: Promise<void> } = {}) {
   const calls: string[] = [];
   const sessions: Array<DriveSession & { closed: boolean; network: boolean }> = [];
   const handles: FakeHandle[] = [];
@@ -53,6 +53,7 @@ function harness(opts: { keys?: Record<string, string>; logs?: Record<string, Ru
   const heavy: HeavyModules = {
     async openSession(o) {
       if (opts.dockerDown) throw Object.assign(new Error('Docker is not running.'), { name: 'DockerError', code: 'daemon_down' });
+      await opts.openGate;
       o.onProgress({ phase: 'image', message: 'building' });
       const s = { sandbox: {}, runFiles: {}, closed: false, network: o.network, close: async () => { await opts.closeGate; s.closed = true; } };
       calls.push('open session');
@@ -101,6 +102,22 @@ async function expectFailure(p: Promise<unknown>, code: string, actions?: string
 }
 
 describe('extension: run controller', () => {
+  it('stops a drive that was still opening when the window closed, and starts none afterwards', async () => {
+    let open!: () => void;
+    const h = harness({ openGate: new Promise<void>((r) => (open = r)) });
+    const starting = h.controller.start('slow sandbox');
+    await new Promise((r) => setImmediate(r));
+    const disposed = h.controller.dispose();
+    open();
+    assert.equal(await starting, 'run-new');
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(h.handles[0]!.interrupts, ['the window closed'], 'the run that became active is stopped');
+    h.handles[0]!.finish({ runId: 'run-new', status: 'interrupted', summary: 'stopped' });
+    await disposed;
+    await expectFailure(h.controller.start('after close'), 'failed');
+    assert.equal(h.sessions.length, 1);
+  });
+
   it('says the run stopped before the sandbox session has closed, and the next drive waits for that close', async () => {
     let release!: () => void;
     const h = harness({ closeGate: new Promise<void>((r) => (release = r)) });
