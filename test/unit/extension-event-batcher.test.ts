@@ -1,27 +1,7 @@
 import assert from 'node:assert/strict';
-import { EventBatcher, type BatchTimer } from '../../src/extension/event-batcher.ts';
+import { EventBatcher } from '../../src/extension/event-batcher.ts';
+import { ManualTimer } from '../support/manual-timer.ts';
 
-/** A timer the test fires by hand; records what was scheduled. */
-class ManualTimer implements BatchTimer {
-  readonly scheduled: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
-  set(fn: () => void, ms: number): unknown {
-    const entry = { fn, ms, cleared: false };
-    this.scheduled.push(entry);
-    return entry;
-  }
-  clear(handle: unknown): void {
-    (handle as { cleared: boolean }).cleared = true;
-  }
-  get live() {
-    return this.scheduled.filter((s) => !s.cleared);
-  }
-  fire(): void {
-    const entry = this.live.at(-1);
-    assert.ok(entry, 'nothing scheduled');
-    entry.cleared = true;
-    entry.fn();
-  }
-}
 
 function setup() {
   const timer = new ManualTimer();

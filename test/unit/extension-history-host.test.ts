@@ -3,7 +3,6 @@ import type { RunEvent } from '../../src/core/events/schema.ts';
 import { nullLogger } from '../../src/core/log/logger.ts';
 import { summarizeRun, type RunSummary } from '../../src/core/store/run-summary.ts';
 import { Emitter } from '../../src/extension/emitter.ts';
-import type { BatchTimer } from '../../src/extension/event-batcher.ts';
 import { HistoryHost, type HistoryRuns, type SaveTarget } from '../../src/extension/history/history-host.ts';
 import type { HistoryStore } from '../../src/extension/history/history-store.ts';
 import { HostChannel, RequestFailed } from '../../src/protocol/host-channel.ts';
@@ -12,28 +11,8 @@ import type { ErrorAction } from '../../src/protocol/schemas.ts';
 import { WebviewChannel } from '../../src/protocol/webview-channel.ts';
 import { EventBuilder } from '../support/event-builder.ts';
 import { settle } from '../support/fake-clock.ts';
+import { ManualTimer } from '../support/manual-timer.ts';
 
-/** A timer the test fires by hand. */
-class ManualTimer implements BatchTimer {
-  readonly scheduled: Array<{ fn: () => void; ms: number; cleared: boolean }> = [];
-  set(fn: () => void, ms: number): unknown {
-    const entry = { fn, ms, cleared: false };
-    this.scheduled.push(entry);
-    return entry;
-  }
-  clear(handle: unknown): void {
-    (handle as { cleared: boolean }).cleared = true;
-  }
-  get live() {
-    return this.scheduled.filter((s) => !s.cleared);
-  }
-  fire(): void {
-    const entry = this.live.at(-1);
-    assert.ok(entry, 'nothing scheduled');
-    entry.cleared = true;
-    entry.fn();
-  }
-}
 
 /** The RunController as the history sees it, recording what it is asked. */
 class FakeRuns implements HistoryRuns {
