@@ -4,25 +4,11 @@ import { rmSync } from 'node:fs';
 import { compareManifests, proposedChange } from '../../src/sandbox/diff/proposed-change.ts';
 import { BlobStore } from '../../src/sandbox/store/blobs.ts';
 import { CheckpointStore } from '../../src/sandbox/store/checkpoints.ts';
-import { changesBetween, sha256, type Manifest } from '../../src/sandbox/store/manifest.ts';
+import { changesBetween, sha256 } from '../../src/sandbox/store/manifest.ts';
 import { sandboxStorePaths } from '../../src/sandbox/store/store-paths.ts';
 import { asObject, git, initRepo, readTree, tempDir, writeTree, type FixtureFile } from '../support/workspace-fixture.ts';
+import { manifestOf } from '../support/manifest-of.ts';
 
-/** Stores each file's content as a blob and returns the manifest of the tree. */
-async function manifestOf(blobs: BlobStore, files: Record<string, FixtureFile>): Promise<Manifest> {
-  const m: Manifest = new Map();
-  for (const [p, spec] of Object.entries(files)) {
-    if (typeof spec === 'object' && !Buffer.isBuffer(spec) && 'link' in spec) {
-      m.set(p, { kind: 'symlink', linkTarget: spec.link, mode: 0o777 });
-      continue;
-    }
-    const content = Buffer.from(typeof spec === 'string' || Buffer.isBuffer(spec) ? spec : spec.content);
-    const mode = typeof spec === 'object' && !Buffer.isBuffer(spec) ? (spec.mode ?? 0o644) : 0o644;
-    await blobs.put(content);
-    m.set(p, { kind: 'file', hash: sha256(content), mode, size: content.length });
-  }
-  return m;
-}
 
 class CountingBlobStore extends BlobStore {
   readonly reads: string[] = [];

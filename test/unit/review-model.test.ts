@@ -7,25 +7,12 @@ import { loadRunChanges, readHostEntry } from '../../src/extension/review/run-ch
 import { setExecutable } from '../../src/extension/review/exec-bit.ts';
 import { BlobStore } from '../../src/sandbox/store/blobs.ts';
 import { CheckpointStore } from '../../src/sandbox/store/checkpoints.ts';
-import { changesBetween, sha256, type Manifest } from '../../src/sandbox/store/manifest.ts';
+import { changesBetween, sha256 } from '../../src/sandbox/store/manifest.ts';
 import { tempDir, writeTree, type FixtureFile } from '../support/workspace-fixture.ts';
+import { manifestOf } from '../support/manifest-of.ts';
 
 const lines = (n: number, tag = ''): string => Array.from({ length: n }, (_, i) => `line ${i + 1}${tag}`).join('\n') + '\n';
 
-async function manifestOf(blobs: BlobStore, files: Record<string, FixtureFile>): Promise<Manifest> {
-  const m: Manifest = new Map();
-  for (const [p, spec] of Object.entries(files)) {
-    if (typeof spec === 'object' && !Buffer.isBuffer(spec) && 'link' in spec) {
-      m.set(p, { kind: 'symlink', linkTarget: spec.link, mode: 0o777 });
-      continue;
-    }
-    const content = Buffer.from(typeof spec === 'string' || Buffer.isBuffer(spec) ? spec : spec.content);
-    const mode = typeof spec === 'object' && !Buffer.isBuffer(spec) ? (spec.mode ?? 0o644) : 0o644;
-    await blobs.put(content);
-    m.set(p, { kind: 'file', hash: sha256(content), mode, size: content.length });
-  }
-  return m;
-}
 
 /** A workspace holding `base` on disk and a run (id `run-1`) whose latest files are `latest`. */
 async function workspaceWithRun(base: Record<string, FixtureFile>, latest: Record<string, FixtureFile>): Promise<string> {
