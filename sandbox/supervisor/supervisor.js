@@ -103,7 +103,16 @@ function main() {
     write: files.write,
     list: files.list,
     search,
-    changes: (params) => tracker.drain({ discard: params.discard === true }),
+    changes: async (params) => {
+      const drained = await tracker.drain({ discard: params.discard === true });
+      // `read`: the changed paths' snapshots in the same answer when there are few (one round trip per checkpoint).
+      const read = params.read;
+      if (!read || typeof read !== 'object' || drained.overflow || drained.paths.length === 0) return drained;
+      const maxPaths = Math.min(Math.max(0, Number(read.maxPaths) || 0), 1000);
+      if (drained.paths.length > maxPaths) return drained;
+      const { files: snapshots } = await bulk.readFiles({ paths: drained.paths, inlineMax: read.inlineMax, budget: read.budget });
+      return { ...drained, files: snapshots };
+    },
     readFiles: bulk.readFiles,
     readChunk: bulk.readChunk,
     listAll: bulk.listAll,

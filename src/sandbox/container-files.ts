@@ -15,7 +15,10 @@
  *   limit): the caller must fall back to `listAll` and compare. With
  *   `discard`, the paths are forgotten rather than returned (`paths` is
  *   empty): for the events of the caller's own copy-in, which can name the
- *   whole tree.
+ *   whole tree. With `read`, the answer may also carry a snapshot of every
+ *   changed path (as `readFiles`, taken after the drain) so a small step costs
+ *   one round trip; an implementation declines (no `files`) when many paths
+ *   changed or on overflow.
  * - `readFiles` snapshots the given paths: content for regular files, the
  *   link target for symlinks, `missing` for paths that no longer exist.
  * - `listAll` walks the whole tree (fallback and verification), with mode,
@@ -46,9 +49,23 @@ export interface ListedEntry {
   mtimeMs: number;
 }
 
+export interface DrainOptions {
+  /** Forget the paths instead of returning them. */
+  discard?: boolean;
+  /** Also snapshot the changed paths, as readFiles would, when there are few (an implementation may decline). */
+  read?: boolean;
+}
+
+export interface DrainedChanges {
+  paths: string[];
+  overflow: boolean;
+  /** With `read`: a snapshot of every path in `paths`, taken after the drain. */
+  files?: FileSnapshot[];
+}
+
 export interface ContainerFiles {
   putTar(tar: Readable, signal: AbortSignal): Promise<void>;
-  drainChanges(signal: AbortSignal, options?: { discard?: boolean }): Promise<{ paths: string[]; overflow: boolean }>;
+  drainChanges(signal: AbortSignal, options?: DrainOptions): Promise<DrainedChanges>;
   readFiles(paths: string[], signal: AbortSignal): Promise<FileSnapshot[]>;
   listAll(signal: AbortSignal): Promise<ListedEntry[]>;
   deletePaths(paths: string[], signal: AbortSignal): Promise<void>;

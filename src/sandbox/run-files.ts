@@ -20,8 +20,10 @@
  * - The copy-in's own change events are drained and discarded, so the first
  *   checkpoint sees only the run's changes.
  *
- * checkpoint: the container's change list since the previous drain, read and
- * stored as blobs, recorded as one delta line (none when nothing changed).
+ * checkpoint: the container's change list since the previous drain (with the
+ * changed files' content when few changed: one round trip), recorded as one
+ * delta line carrying the small new contents (one sync; larger ones are
+ * stored as blobs first); none when nothing changed.
  * If recording fails, the next checkpoint first rebuilds its picture from
  * the records and a listing, so the lost changes are recorded then (and a
  * new process finds them through the dirty record when it opens the run).
@@ -32,7 +34,8 @@
 import type { CheckpointResult, OpenRunFiles, RunFilesPort, RunFilesProgress } from '../core/sandbox/run-files.ts';
 import { ensureCrewboxDir } from '../core/store/layout.ts';
 import type { ContainerFiles } from './container-files.ts';
-import { BlobStore } from './store/blobs.ts';
+import type { BlobStore } from './store/blobs.ts';
+import { InlineBlobs } from './store/inline-blobs.ts';
 import { CheckpointStore, type RunState } from './store/checkpoints.ts';
 import { sameEntry, type ManifestChange } from './store/manifest.ts';
 import { captureChanges, reconcileWithListing, relevantPaths } from './sync/capture.ts';
@@ -70,7 +73,7 @@ interface OpenRun {
 
 export function createRunFiles(opts: RunFilesOptions): RunFiles {
   const store = new CheckpointStore(opts.workspace);
-  const blobs = new BlobStore(store.paths.objects);
+  const blobs = store.blobs;
   const files = opts.containerFiles;
   const now = opts.now ?? (() => new Date());
   let current: OpenRun | undefined;
@@ -190,9 +193,12 @@ export function createRunFiles(opts: RunFilesOptions): RunFiles {
   async function checkpoint(runId: string, step: number, signal: AbortSignal): Promise<CheckpointResult> {
     const run = current;
     if (!run || run.runId !== runId) throw new Error(`Run ${runId} is not open in this sandbox; open it before recording checkpoints.`);
+    // Small new contents go into the delta line itself: one sync per step. Readable from memory until then.
+    const inline = new InlineBlobs();
+    const release = blobs.holdInMemory(inline.entries);
     try {
       const recovered = run.stale ? await resync(run, signal) : [];
-      const drained = await files.drainChanges(signal);
+      const drained = await files.drainChanges(signal, { read: true });
       const relevant = drained.overflow ? [] : await relevantPaths(run.tree, drained.paths);
       let changes = recovered;
       if (drained.overflow || relevant.length > 0) {
@@ -201,7 +207,7 @@ export function createRunFiles(opts: RunFilesOptions): RunFiles {
         const dirty = writeDirty(store.paths, { run: runId, afterSeq: run.seq, paths: relevant, overflow: drained.overflow });
         let captured: ManifestChange[];
         try {
-          captured = await captureChanges({ files, blobs, signal }, run.tree, { paths: relevant, overflow: drained.overflow });
+          captured = await captureChanges({ files, blobs, signal, inline }, run.tree, { paths: relevant, overflow: drained.overflow, files: drained.files });
         } catch (e) {
           await dirty.catch(() => undefined); // the resync after this failure reads it
           throw e;
@@ -209,11 +215,13 @@ export function createRunFiles(opts: RunFilesOptions): RunFiles {
         await dirty;
         changes = mergeChanges(recovered, captured);
       }
-      if (changes.length > 0) run.seq = (await store.append(runId, step, changes)).seq;
+      if (changes.length > 0) run.seq = (await store.append(runId, step, changes, inline.entries)).seq;
       return { filesChanged: changes.length, paths: changes.map((c) => c.path) };
     } catch (e) {
       run.stale = true;
       throw e;
+    } finally {
+      release();
     }
   }
 

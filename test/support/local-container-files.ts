@@ -21,7 +21,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ContainerFiles, FileSnapshot, ListedEntry } from '../../src/sandbox/container-files.ts';
+import type { ContainerFiles, DrainedChanges, DrainOptions, FileSnapshot, ListedEntry } from '../../src/sandbox/container-files.ts';
 import { readTree } from './workspace-fixture.ts';
 
 export interface LocalContainerFilesOptions {
@@ -40,13 +40,18 @@ export interface CallCounts {
   pathsDeleted: number;
   clear: number;
   drainChanges: number;
+  /** Drains that carried the changed files' snapshots. */
+  readWithDrain: number;
 }
 
 type Signature = string;
 
+/** Like the channel implementation: a drain carries snapshots only for this many paths or fewer. */
+const READ_WITH_DRAIN_MAX = 64;
+
 export class LocalContainerFiles implements ContainerFiles {
   readonly root: string;
-  readonly calls: CallCounts = { putTar: 0, tarFiles: 0, readFiles: 0, pathsRead: 0, listAll: 0, deletePaths: 0, pathsDeleted: 0, clear: 0, drainChanges: 0 };
+  readonly calls: CallCounts = { putTar: 0, tarFiles: 0, readFiles: 0, pathsRead: 0, listAll: 0, deletePaths: 0, pathsDeleted: 0, clear: 0, drainChanges: 0, readWithDrain: 0 };
   private readonly tracking: 'recorded' | 'scan';
   private readonly newDirs: 'files' | 'topmost';
   private readonly noted = new Set<string>();
@@ -144,7 +149,7 @@ export class LocalContainerFiles implements ContainerFiles {
     }
   }
 
-  async drainChanges(signal: AbortSignal): Promise<{ paths: string[]; overflow: boolean }> {
+  async drainChanges(signal: AbortSignal, options: DrainOptions = {}): Promise<DrainedChanges> {
     signal.throwIfAborted();
     this.calls.drainChanges++;
     const overflow = this.overflow;
@@ -158,13 +163,23 @@ export class LocalContainerFiles implements ContainerFiles {
       paths = [...this.noted];
     }
     this.noted.clear();
-    return overflow ? { paths: [], overflow: true } : { paths, overflow: false };
+    if (overflow) return { paths: [], overflow: true };
+    // As the supervisor: snapshots come with the drain when few paths changed.
+    if (options.read && !options.discard && paths.length > 0 && paths.length <= READ_WITH_DRAIN_MAX) {
+      this.calls.readWithDrain++;
+      return { paths, overflow: false, files: this.snapshots(paths) };
+    }
+    return { paths, overflow: false };
   }
 
   async readFiles(paths: string[], signal: AbortSignal): Promise<FileSnapshot[]> {
     signal.throwIfAborted();
     this.calls.readFiles++;
     this.calls.pathsRead += paths.length;
+    return this.snapshots(paths);
+  }
+
+  private snapshots(paths: readonly string[]): FileSnapshot[] {
     return paths.map((p): FileSnapshot => {
       const abs = this.abs(p);
       let st;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { isStoreError } from '../../src/core/store/errors.ts';
 import { CheckpointStore } from '../../src/sandbox/store/checkpoints.ts';
 import { lookupEntries, parseManifest, serializeManifest, sha256, type Manifest, type ManifestChange } from '../../src/sandbox/store/manifest.ts';
@@ -145,6 +145,88 @@ describe('CheckpointStore', () => {
     await store.forkCheckpoints('r1', 0, 'r2');
     assert.deepEqual(contents((await store.stateAt('r2')).manifest), contents(baseManifest()));
     assert.equal((await store.append('r2', 1, [del('bin')])).seq, 1);
+  });
+
+  describe('inline blobs (a step\'s new contents written with its delta line)', () => {
+    const inline = (...texts: string[]): Map<string, Buffer> => new Map(texts.map((t) => [h(t), Buffer.from(t)]));
+    const read = async (s: CheckpointStore, content: string): Promise<string> => (await s.blobs.read(h(content))).toString();
+
+    it('writes them in the same append, readable through any store that loads the log, never into objects/', async () => {
+      await store.createRun('r1', await store.writeSnapshot(baseManifest()));
+      const binary = Buffer.from([0, 1, 2, 255, 10, 13, 0x22]);
+      const binHash = sha256(binary);
+      await store.append('r1', 1, [upsert('src/a.ts', 'a2\n"quoted"'), { path: 'bin.dat', entry: { kind: 'file', hash: binHash, mode: 0o644, size: binary.length } }], new Map([...inline('a2\n"quoted"', 'not named by any change'), [binHash, binary]]));
+      assert.equal(await read(store, 'a2\n"quoted"'), 'a2\n"quoted"', 'readable at once by the appending store');
+      assert.equal(store.blobs.has(h('a2\n"quoted"')), false, 'has() counts objects/ only');
+      assert.equal(existsSync(store.paths.objects), false);
+      const lines = readFileSync(store.paths.runCheckpoints('r1'), 'utf8').trimEnd().split('\n');
+      assert.equal(lines.length, 3, 'two blob lines (the unnamed content is dropped) and the delta line');
+      assert.ok(lines.slice(0, 2).every((l) => JSON.parse(l).blob !== undefined), 'each line is JSON');
+
+      const fresh = new CheckpointStore(ws);
+      await assert.rejects(fresh.blobs.read(h('a2\n"quoted"')), (e) => isStoreError(e) && e.code === 'not_found', 'unknown before the log is loaded');
+      const { latest } = await fresh.touchedAt('r1');
+      assert.equal(latest.size, 2);
+      assert.equal(await read(fresh, 'a2\n"quoted"'), 'a2\n"quoted"');
+      assert.deepEqual(fresh.blobs.readSync(binHash), binary);
+      const streamed: Buffer[] = [];
+      for await (const chunk of fresh.blobs.readStream(binHash)) streamed.push(chunk as Buffer);
+      assert.deepEqual(Buffer.concat(streamed), binary);
+      await assert.rejects(fresh.blobs.read(h('not named by any change')), (e) => isStoreError(e) && e.code === 'not_found');
+
+      // Later appends land after them (offsets stay right) and seq goes on.
+      assert.equal((await fresh.append('r1', 2, [upsert('src/c.ts', 'c1')], inline('c1'))).seq, 2);
+      const third = new CheckpointStore(ws);
+      await third.stateAt('r1');
+      assert.equal(await read(third, 'c1'), 'c1');
+      assert.equal(await read(third, 'a2\n"quoted"'), 'a2\n"quoted"');
+    });
+
+    it('cuts off blob lines whose delta line never made it, and a damaged blob is a clear error on read', async () => {
+      await store.createRun('r1', await store.writeSnapshot(baseManifest()));
+      await store.append('r1', 1, [upsert('src/a.ts', 'a2')], inline('a2'));
+      const log = store.paths.runCheckpoints('r1');
+      const good = readFileSync(log);
+      // A crash mid-append: complete blob lines, then a cut one, no delta line.
+      appendFileSync(log, `{"blob":"${h('b1')}","data":"${Buffer.from('b1').toString('base64')}"}\n{"blob":"${h('b2')}","da`);
+      const reader = new CheckpointStore(ws);
+      assert.deepEqual((await reader.readDeltas('r1')).map((d) => d.seq), [1]);
+      await assert.rejects(reader.blobs.read(h('b1')), (e) => isStoreError(e) && e.code === 'not_found', 'a torn blob line names nothing');
+      assert.equal((await reader.append('r1', 2, [upsert('src/b.ts', 'b1')], inline('b1'))).seq, 2);
+      assert.equal(readFileSync(log).subarray(0, good.length).equals(good), true);
+      const after = new CheckpointStore(ws);
+      assert.deepEqual((await after.readDeltas('r1')).map((d) => d.seq), [1, 2]);
+      assert.equal(await read(after, 'b1'), 'b1');
+
+      // Flip a byte of a blob's data: loading still works, reading that blob says the log is damaged.
+      const text = readFileSync(log, 'utf8');
+      const at = text.indexOf(Buffer.from('a2').toString('base64'));
+      writeFileSync(log, text.slice(0, at) + (text[at] === 'Y' ? 'Z' : 'Y') + text.slice(at + 1));
+      const damaged = new CheckpointStore(ws);
+      assert.equal((await damaged.readDeltas('r1')).length, 2);
+      await assert.rejects(damaged.blobs.read(h('a2')), (e) => isStoreError(e) && e.code === 'invalid_entry' && /damaged/.test(e.message));
+    });
+
+    it('a fork or a truncation stores the kept deltas\' inline blobs in objects/ and writes a log without them', async () => {
+      await store.createRun('r1', await store.writeSnapshot(baseManifest()));
+      await store.append('r1', 1, [upsert('src/a.ts', 'a2')], inline('a2'));
+      await store.append('r1', 2, [upsert('src/b.ts', 'b1')], inline('b1'));
+      await store.forkCheckpoints('r1', 1, 'fork');
+      assert.equal(store.blobs.has(h('a2')), true, 'kept: now in objects/');
+      assert.equal(store.blobs.has(h('b1')), false, 'not kept: stays inline in r1 only');
+      assert.ok(!readFileSync(store.paths.runCheckpoints('fork'), 'utf8').includes('"blob"'));
+      const fresh = new CheckpointStore(ws);
+      await fresh.stateAt('fork');
+      assert.equal(await read(fresh, 'a2'), 'a2');
+
+      assert.equal(await store.truncateAfter('r1', 1), 1);
+      assert.ok(!readFileSync(store.paths.runCheckpoints('r1'), 'utf8').includes('"blob"'));
+      assert.equal(await read(store, 'a2'), 'a2', 'found in objects/, not at a stale offset');
+      await store.append('r1', 2, [upsert('src/c.ts', 'c1')], inline('c1'));
+      const again = new CheckpointStore(ws);
+      assert.deepEqual((await again.readDeltas('r1')).map((d) => d.seq), [1, 2]);
+      assert.equal(await read(again, 'c1'), 'c1');
+    });
   });
 
   it('knows which runs exist', async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { sha256 } from '../../src/sandbox/store/manifest.ts';
 import type { ContainerFiles } from '../../src/sandbox/container-files.ts';
 import { createRunFiles, type RunFiles } from '../../src/sandbox/run-files.ts';
 import type { BlobStore } from '../../src/sandbox/store/blobs.ts';
@@ -98,8 +99,21 @@ describe('run files (RunFilesPort over ContainerFiles)', () => {
     c.write('src/a.ts', 'export const a = 5;\n');
     c.write('node_modules/dep/extra.js', 'ignored\n');
     assert.deepEqual(await rf.checkpoint('r1', 1, signal), { filesChanged: 1, paths: ['src/a.ts'] });
-    assert.equal(c.calls.pathsRead - before.pathsRead, 1);
+    assert.equal(c.calls.readWithDrain - before.readWithDrain, 1, 'a small change comes with the drain: one round trip');
+    assert.equal(c.calls.readFiles, before.readFiles);
     assert.equal(c.calls.listAll, before.listAll);
+
+    // Many changed paths: the drain names them only, and only the relevant one is read.
+    const mid = { ...c.calls };
+    c.write('src/a.ts', 'export const a = 6;\n');
+    for (let i = 0; i < 100; i++) c.write(`node_modules/dep/f${i}.js`, 'ignored\n');
+    assert.deepEqual(await rf.checkpoint('r1', 2, signal), { filesChanged: 1, paths: ['src/a.ts'] });
+    assert.equal(c.calls.readWithDrain, mid.readWithDrain);
+    assert.equal(c.calls.pathsRead - mid.pathsRead, 1);
+    assert.equal(c.calls.listAll, before.listAll);
+    const entry = (await rf.store.stateAt('r1')).manifest.get('src/a.ts');
+    assert.equal(entry?.kind, 'file');
+    if (entry?.kind === 'file') assert.equal((await rf.blobs.read(entry.hash)).toString(), 'export const a = 6;\n');
   });
 
   it('on overflow compares a listing and reads only the files whose stats changed', async () => {
@@ -180,6 +194,25 @@ describe('run files (RunFilesPort over ContainerFiles)', () => {
     replacement.shell('echo more >> new.txt');
     assert.deepEqual((await resumed.checkpoint('r1', 4, signal)).paths, ['new.txt']);
     assert.deepEqual((await resumed.store.readDeltas('r1')).map((d) => d.step), [3, 4], 'nothing recorded for the lost container');
+  });
+
+  it('writes a step\'s small new contents into its delta line and larger ones as blobs first; a new process rebuilds both', async () => {
+    const c = container({ tracking: 'scan' });
+    const rf = runFiles(c);
+    await rf.open({ runId: 'r1', step: 0, network: false }, signal);
+    const big = Buffer.alloc(300 * 1024, 'x');
+    c.write('small.txt', 'small\n');
+    c.write('big.bin', big);
+    await rf.checkpoint('r1', 1, signal);
+    assert.equal(rf.blobs.has(sha256(Buffer.from('small\n'))), false, 'small: in the log only');
+    assert.equal(rf.blobs.has(sha256(big)), true, 'over the inline limit: stored in objects/ before the delta line');
+    const log = readFileSync(rf.store.paths.runCheckpoints('r1'), 'utf8');
+    assert.equal(log.trimEnd().split('\n').length, 2, 'one blob line and the delta line');
+    const before = visible(c.tree());
+
+    const fresh = container();
+    await runFiles(fresh).open({ runId: 'r1', step: 1, network: false }, signal);
+    assert.deepEqual(visible(fresh.tree()), before);
   });
 
   it('resumes in the same container from a new process without sending or reading anything', async () => {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { isDiscarded } from '../../core/store/discarded.ts';
 import { errnoCode } from '../../core/store/errors.ts';
 import { compareManifests, isBinary, MAX_TEXT_BYTES } from '../../sandbox/diff/proposed-change.ts';
-import { BlobStore } from '../../sandbox/store/blobs.ts';
+import type { BlobStore } from '../../sandbox/store/blobs.ts';
 import { CheckpointStore } from '../../sandbox/store/checkpoints.ts';
 import { sha256, type ManifestEntry } from '../../sandbox/store/manifest.ts';
 import { isHostSafePath } from '../../sandbox/store/store-paths.ts';
@@ -33,7 +33,7 @@ export async function loadRunChanges(workspace: string, runId: string): Promise<
   const discarded = await isDiscarded(workspace, runId);
   const store = new CheckpointStore(workspace);
   if (discarded || !(await store.hasRun(runId))) return { runId, discarded, files: [] };
-  const blobs = new BlobStore(store.paths.objects);
+  const blobs = store.blobs; // knows the inline blobs of the logs the store reads
   const { base, latest } = await store.touchedAt(runId);
   const change = await compareManifests(base, latest, blobs, { context: DEFAULT_CONTEXT });
   const textOf = async (entry: ManifestEntry | undefined): Promise<string | undefined> => {

@@ -12,6 +12,8 @@
  *   answers than last time: changes made while no tracker ran (before the
  *   supervisor started, or between a supervisor's death and its replacement)
  *   cannot be known, so the caller must compare with `listAll`.
+ * - `drainChanges` with `read`: the supervisor snapshots up to 64 changed
+ *   paths in the same answer (see READ_WITH_DRAIN).
  * - `readFiles`: content travels base64 in JSON. Paths go in batches; a file
  *   over 4 MiB (or past a 16 MiB budget per batch) is fetched in chunks of
  *   `chunkBytes` with `readChunk`, so no message grows past a few MB.
@@ -21,11 +23,18 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import type { DockerEngine } from '../docker/engine.ts';
-import type { ContainerFiles, FileSnapshot, ListedEntry } from '../container-files.ts';
+import type { ContainerFiles, DrainedChanges, DrainOptions, FileSnapshot, ListedEntry } from '../container-files.ts';
 import { SandboxChannelError, SupervisorOpError } from './errors.ts';
 import { withChannelRetry, type ChannelSource } from './link.ts';
-import type { OpResult } from './protocol.ts';
+import type { OpParams, OpResult } from './protocol.ts';
 import { reownTar } from './tar-owner.ts';
+
+/**
+ * A drain with `read` carries the files' content when at most this many paths
+ * changed: a checkpoint after a small step is one round trip. Files past
+ * inlineMax come back chunked and are fetched separately.
+ */
+const READ_WITH_DRAIN = { maxPaths: 64, inlineMax: 1024 * 1024, budget: 4 * 1024 * 1024 };
 
 export interface ChannelContainerFilesOptions {
   /** Where the workspace is in the container. Default /workspace. */
@@ -72,12 +81,18 @@ export class ChannelContainerFiles implements ContainerFiles {
     await Promise.race([this.engine.putArchive(this.containerId, this.workspace, owned), failed]);
   }
 
-  async drainChanges(signal: AbortSignal, options: { discard?: boolean } = {}): Promise<{ paths: string[]; overflow: boolean }> {
-    const params = options.discard ? { discard: true } : {};
+  async drainChanges(signal: AbortSignal, options: DrainOptions = {}): Promise<DrainedChanges> {
+    const params: OpParams['changes'] = {};
+    if (options.discard) params.discard = true;
+    else if (options.read) params.read = { maxPaths: READ_WITH_DRAIN.maxPaths, inlineMax: READ_WITH_DRAIN.inlineMax, budget: READ_WITH_DRAIN.budget };
     const { result, pid } = await withChannelRetry(this.source, async (c) => ({ result: await c.call('changes', params, { signal }), pid: c.info?.pid }));
     const sameTracker = pid !== undefined && pid === this.lastDrainPid;
     this.lastDrainPid = pid;
-    return { paths: result.paths, overflow: result.overflow || !sameTracker };
+    const overflow = result.overflow || !sameTracker;
+    if (overflow || result.files === undefined) return { paths: result.paths, overflow };
+    const files: FileSnapshot[] = [];
+    for (const f of result.files) files.push(await this.snapshot(f, signal));
+    return { paths: result.paths, overflow, files };
   }
 
   async readFiles(paths: string[], signal: AbortSignal): Promise<FileSnapshot[]> {

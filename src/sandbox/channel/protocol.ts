@@ -49,6 +49,15 @@ const execResult = z.object({
 });
 
 const fileKind = z.enum(['file', 'symlink', 'dir', 'missing']);
+const wireFile = z.object({
+  path: z.string(),
+  kind: fileKind,
+  mode: z.number(),
+  size: z.number().optional(),
+  content: z.string().optional(),
+  linkTarget: z.string().optional(),
+  chunked: z.boolean().optional(),
+});
 
 export const resultSchemas = {
   ping: z.object({ pong: z.literal(true), active: z.number() }),
@@ -62,20 +71,8 @@ export const resultSchemas = {
     truncated: z.boolean(),
   }),
   search: z.object({ matches: z.array(z.object({ path: z.string(), line: z.number(), text: z.string() })), engine: z.enum(['rg', 'js']) }),
-  changes: z.object({ paths: z.array(z.string()), overflow: z.boolean(), watches: z.number() }),
-  readFiles: z.object({
-    files: z.array(
-      z.object({
-        path: z.string(),
-        kind: fileKind,
-        mode: z.number(),
-        size: z.number().optional(),
-        content: z.string().optional(),
-        linkTarget: z.string().optional(),
-        chunked: z.boolean().optional(),
-      }),
-    ),
-  }),
+  changes: z.object({ paths: z.array(z.string()), overflow: z.boolean(), watches: z.number(), files: z.array(wireFile).optional() }),
+  readFiles: z.object({ files: z.array(wireFile) }),
   readChunk: z.object({ content: z.string(), size: z.number(), eof: z.boolean() }),
   listAll: z.object({
     entries: z.array(z.object({ path: z.string(), kind: fileKind.exclude(['missing']), mode: z.number(), size: z.number(), mtimeMs: z.number() })),
@@ -98,7 +95,8 @@ export interface OpParams {
   list: { path: string; depth: number; maxEntries?: number };
   search: { pattern: string; path: string; glob?: string; maxResults: number; maxFileBytes?: number };
   /** discard: the tracker forgets what it collected and answers no paths (after a copy-in: its own events). */
-  changes: { discard?: boolean };
+  /** read: also snapshot the changed paths (as readFiles) when there are at most maxPaths of them. */
+  changes: { discard?: boolean; read?: { maxPaths: number; inlineMax?: number; budget?: number } };
   readFiles: { paths: string[]; inlineMax?: number; budget?: number };
   readChunk: { path: string; offset: number; length: number };
   listAll: Record<string, never>;

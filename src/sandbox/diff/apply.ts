@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { errnoCode } from '../../core/store/errors.ts';
 import { syncDirSync } from '../../core/store/layout.ts';
-import { BlobStore } from '../store/blobs.ts';
+import type { BlobStore } from '../store/blobs.ts';
 import { CheckpointStore } from '../store/checkpoints.ts';
 import { sha256, type Manifest, type ManifestEntry } from '../store/manifest.ts';
 import { ancestorsOf, isExcludedPath, isHostSafePath } from '../store/store-paths.ts';
@@ -63,7 +63,7 @@ type HostState = { kind: 'missing' } | { kind: 'dir' } | { kind: 'other' } | { k
 
 export async function applyChange(workspace: string, runId: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
   const store = new CheckpointStore(workspace);
-  const blobs = new BlobStore(store.paths.objects);
+  const blobs = store.blobs; // knows the inline blobs of the logs the store reads
   const { base, latest } = await store.touchedAt(runId, opts.step);
   const change = await compareManifests(base, latest, blobs, { hunks: false });
   const result: ApplyResult = { applied: [], conflicts: [], skipped: [] };

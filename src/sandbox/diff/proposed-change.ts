@@ -22,7 +22,7 @@
  *   `git apply` takes its text parts as they are.
  */
 import { formatPatch, structuredPatch, type StructuredPatch } from 'diff';
-import { BlobStore } from '../store/blobs.ts';
+import type { BlobStore } from '../store/blobs.ts';
 import { CheckpointStore } from '../store/checkpoints.ts';
 import { sha256, type Manifest, type ManifestEntry } from '../store/manifest.ts';
 import { pairRenames } from './renames.ts';
@@ -81,7 +81,7 @@ const MAX_EDIT_LENGTH = 20_000;
 
 export async function proposedChange(workspace: string, runId: string, opts: ProposedChangeOptions = {}): Promise<ProposedChange> {
   const store = new CheckpointStore(workspace);
-  const blobs = new BlobStore(store.paths.objects);
+  const blobs = store.blobs; // knows the inline blobs of the logs the store reads
   const { base, latest } = await store.touchedAt(runId, opts.step);
   return { runId, ...(await compareManifests(base, latest, blobs, opts)) };
 }

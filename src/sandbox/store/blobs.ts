@@ -15,6 +15,11 @@
  *   to it). 'deferred' writes, and a batch's blobs, are durable once
  *   `flush()` / `BlobBatch.commit()` returns; callers do that before writing
  *   any record that refers to them.
+ * - Inline blobs: a checkpoint log may carry a step's small new contents
+ *   (inline-blobs.ts); the CheckpointStore that loads or appends such a log
+ *   tells its BlobStore where they are (`addInline`), and reads find them
+ *   there after objects/. `has` counts objects/ only, so whatever stores a
+ *   content for a new record (a snapshot) never relies on another run's log.
  * - Freshening: a put that finds its blob already stored touches the blob's
  *   file (or its pack) so its mtime is recent, as git does: the collector
  *   (gc.ts) keeps every blob younger than its grace period, so a blob that a
@@ -26,11 +31,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { errnoCode, readError, writeError } from '../../core/store/errors.ts';
+import { StoreError, errnoCode, readError, writeError } from '../../core/store/errors.ts';
 import { sha256 } from './manifest.ts';
 import { isHash } from './store-paths.ts';
 import { forEachLimited } from './concurrency.ts';
 import { PackIndex, PackWriter, type PackLocation } from './packs.ts';
+import { InlineBlobError, readInline, type InlineLocation } from './inline-blobs.ts';
 
 export type Durability = 'sync' | 'deferred';
 
@@ -54,6 +60,8 @@ export class BlobStore {
   private deferredFiles: string[] = [];
   private readonly deferredDirs = new Set<string>();
   private readonly freshenedAt = new Map<string, number>();
+  private readonly inline = new Map<string, InlineLocation>();
+  private readonly inMemory = new Set<ReadonlyMap<string, Buffer>>();
 
   constructor(readonly dir: string) {
     this.packs = new PackIndex(path.join(dir, 'pack'));
@@ -64,7 +72,43 @@ export class BlobStore {
     return path.join(this.dir, hash.slice(0, 2), hash.slice(2));
   }
 
-  /** Whether the blob is stored (in a pack, or loose: a stat; answers from memory once seen). */
+  /** Notes where a checkpoint log holds a blob (see Inline blobs in the module doc). */
+  addInline(hash: string, location: InlineLocation): void {
+    if (!this.inline.has(hash)) this.inline.set(hash, location);
+  }
+
+  /** Forgets inline blobs of a log that was rewritten (their offsets no longer hold). */
+  forgetInline(file: string): void {
+    for (const [hash, loc] of this.inline) if (loc.file === file) this.inline.delete(hash);
+  }
+
+  /** Whether the blob is found only inline in a checkpoint log (not in objects/). */
+  onlyInline(hash: string): boolean {
+    return this.inline.has(hash) && !this.has(hash);
+  }
+
+  /**
+   * Makes contents readable from memory until the returned function is
+   * called: a checkpoint's inline blobs, between capturing them and writing
+   * the delta line that holds them (the tree may read them meanwhile, e.g. a
+   * changed .gitignore).
+   */
+  holdInMemory(contents: ReadonlyMap<string, Buffer>): () => void {
+    this.inMemory.add(contents);
+    return () => {
+      this.inMemory.delete(contents);
+    };
+  }
+
+  private fromMemory(hash: string): Buffer | undefined {
+    for (const m of this.inMemory) {
+      const data = m.get(hash);
+      if (data) return data;
+    }
+    return undefined;
+  }
+
+  /** Whether the blob is stored in objects/ (in a pack, or loose: a stat; answers from memory once seen). */
   has(hash: string): boolean {
     if (this.known.has(hash) || this.packs.get(hash)) return true;
     const found = statSync(this.pathOf(hash), { throwIfNoEntry: false })?.isFile() ?? false;
@@ -220,33 +264,65 @@ export class BlobStore {
   }
 
   async read(hash: string): Promise<Buffer> {
+    const held = this.fromMemory(hash);
+    if (held) return held;
     const where = this.locate(hash);
     try {
-      return typeof where === 'string' ? await readFile(where) : this.packs.readSync(where);
+      if (typeof where === 'string') return await readFile(where);
+      return 'size' in where ? this.packs.readSync(where) : this.readInlined(hash, where);
     } catch (e) {
-      throw readError(this.pathOf(hash), 'blob', e);
+      throw e instanceof StoreError ? e : readError(this.pathOf(hash), 'blob', e);
     }
   }
 
   /** Synchronous read, for small blobs in bulk. */
   readSync(hash: string): Buffer {
+    const held = this.fromMemory(hash);
+    if (held) return held;
     const where = this.locate(hash);
     try {
-      return typeof where === 'string' ? readFileSync(where) : this.packs.readSync(where);
+      if (typeof where === 'string') return readFileSync(where);
+      return 'size' in where ? this.packs.readSync(where) : this.readInlined(hash, where);
     } catch (e) {
-      throw readError(this.pathOf(hash), 'blob', e);
+      throw e instanceof StoreError ? e : readError(this.pathOf(hash), 'blob', e);
     }
   }
 
   readStream(hash: string): Readable {
+    const held = this.fromMemory(hash);
+    if (held) return Readable.from([held]);
     const where = this.locate(hash);
     if (typeof where === 'string') return createReadStream(where);
+    if (!('size' in where)) {
+      try {
+        return Readable.from([this.readInlined(hash, where)]);
+      } catch (e) {
+        const failed = new Readable({ read() {} });
+        process.nextTick(() => failed.destroy(e as Error));
+        return failed;
+      }
+    }
     if (where.size === 0) return Readable.from([]);
     return createReadStream(where.file, { start: where.offset, end: where.offset + where.size - 1 });
   }
 
-  /** Where a blob's bytes are: a loose file's path or a place in a pack (a missing loose path when unknown, so reads fail as not_found). */
-  private locate(hash: string): string | PackLocation {
+  /** An inline blob's bytes, checked; a damaged one is a clear store error. */
+  private readInlined(hash: string, where: InlineLocation): Buffer {
+    try {
+      return readInline(where, hash);
+    } catch (e) {
+      if (e instanceof InlineBlobError) throw new StoreError('invalid_entry', `The checkpoint log ${where.file} is damaged: ${e.message}.`, { path: where.file, cause: e });
+      throw e;
+    }
+  }
+
+  /**
+   * Where a blob's bytes are: a loose file's path, a place in a pack, or a
+   * place in a checkpoint log (a missing loose path when unknown, so reads
+   * fail as not_found). objects/ first: a rewritten log's blobs were stored
+   * there before it was replaced, so a stale inline location is never used.
+   */
+  private locate(hash: string): string | PackLocation | InlineLocation {
     const loose = this.pathOf(hash);
     // Packs first once their indexes are in memory; before that a stat is cheaper than loading them
     // (a diff reads a few loose blobs and never needs the snapshot's pack).
@@ -255,6 +331,8 @@ export class BlobStore {
       if (packed) return packed;
     }
     if (this.known.has(hash) || existsSync(loose)) return loose;
+    const inlined = this.inline.get(hash);
+    if (inlined) return this.packs.get(hash) ?? inlined;
     this.packs.reload(); // not loaded yet, or written by another process since
     return this.packs.get(hash) ?? loose;
   }

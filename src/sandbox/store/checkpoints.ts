@@ -3,14 +3,20 @@
  *
  *   runs/<runId>/base.json          {"v":1,"snapshot":"<hash>"} → snapshots/<hash>.json
  *   runs/<runId>/checkpoints.jsonl  {"step":N,"seq":K,"changes":[{path,hash,mode,size}|{path,linkTarget,mode}|{path,deleted:true}]}
+ *                                   each delta line perhaps preceded by blob lines holding
+ *                                   small new contents it names (inline-blobs.ts)
  *
  * Contract:
  * - State after step N = the base snapshot + every delta with step ≤ N, in
  *   file order (seq increases by one per line).
- * - A delta line is durable (write + fdatasync) when `append` returns; the
- *   blobs it names must be durable before (BlobStore 'sync' or flush()).
- * - A torn last line (a crash mid-append) is ignored on read and cut off
- *   before the next append; a malformed line anywhere else is corruption.
+ * - A delta line is durable (write + fdatasync) when `append` returns, with
+ *   the inline blobs written in the same write; any other blob it names must
+ *   be durable before (BlobStore 'sync' or flush()). One sync per step.
+ * - A torn tail (a crash mid-append: blob lines without their delta line, a
+ *   cut or unreadable last line) is ignored on read and cut off before the
+ *   next append; a malformed line anywhere else is corruption.
+ * - The store's BlobStore (`blobs`) learns where the inline blobs of every
+ *   log it loads or appends are: read blobs through it.
  * - base.json is written last when a run is created or forked, so its
  *   presence means the run's records are complete.
  * - Snapshots are shared: runs over an unchanged workspace name the same file.
@@ -22,6 +28,8 @@ import { StoreError, errnoCode, readError, writeError } from '../../core/store/e
 import { syncDirSync, writeFileAtomic } from '../../core/store/layout.ts';
 import { ManifestFormatError, applyChanges, fromStoredChange, lookupEntries, parseManifest, serializeManifest, sha256, toStoredChange, type Manifest, type ManifestChange } from './manifest.ts';
 import { isHash, sandboxStorePaths, type SandboxStorePaths } from './store-paths.ts';
+import { BlobStore } from './blobs.ts';
+import { BLOB_DATA_OFFSET, blobLine, parseBlobLine } from './inline-blobs.ts';
 
 export interface Delta {
   step: number;
@@ -48,12 +56,16 @@ const SNAPSHOT_CACHE_SIZE = 2;
 
 export class CheckpointStore {
   readonly paths: SandboxStorePaths;
+  /** Where the blobs the records name are read from (it learns the logs' inline blobs). */
+  readonly blobs: BlobStore;
   /** Parsed snapshots, most recent last; entries are shared, maps are copied on the way out. */
   private readonly snapshotCache = new Map<string, Manifest>();
-  private readonly nextSeq = new Map<string, number>();
+  /** Per run with a known log: the next seq and the log's length (where the next append lands). */
+  private readonly tails = new Map<string, { seq: number; bytes: number }>();
 
-  constructor(workspace: string) {
+  constructor(workspace: string, blobs?: BlobStore) {
     this.paths = sandboxStorePaths(workspace);
+    this.blobs = blobs ?? new BlobStore(this.paths.objects);
   }
 
   /** Stores a full manifest as a shared snapshot; returns its hash. */
@@ -173,11 +185,15 @@ export class CheckpointStore {
     return (await this.loadLog(runId)).deltas;
   }
 
-  /** Appends one delta (durably) and returns it with its seq. */
-  async append(runId: string, step: number, changes: readonly ManifestChange[]): Promise<Delta> {
+  /**
+   * Appends one delta (durably) and returns it with its seq. `inline`: new
+   * contents written with the delta line (only those a change names are
+   * kept); every other blob the changes name must already be durable.
+   */
+  async append(runId: string, step: number, changes: readonly ManifestChange[], inline?: ReadonlyMap<string, Buffer>): Promise<Delta> {
     const file = this.paths.runCheckpoints(runId);
-    let seq = this.nextSeq.get(runId);
-    if (seq === undefined) {
+    let tail = this.tails.get(runId);
+    if (tail === undefined) {
       const log = await this.loadLog(runId);
       if (log.validBytes < log.totalBytes) {
         try {
@@ -186,26 +202,40 @@ export class CheckpointStore {
           throw writeError(file, 'checkpoint log', e);
         }
       }
-      seq = (log.deltas.at(-1)?.seq ?? 0) + 1;
+      tail = { seq: (log.deltas.at(-1)?.seq ?? 0) + 1, bytes: log.validBytes };
     }
+    const { seq } = tail;
     const delta: Delta = { step, seq, changes: [...changes] };
-    const line = `${JSON.stringify({ step, seq, changes: changes.map(toStoredChange) })}\n`;
+    const blobs: Array<{ hash: string; offset: number; length: number }> = [];
+    let text = '';
+    if (inline && inline.size > 0) {
+      const named = new Set<string>();
+      for (const c of changes) if (!('deleted' in c) && c.entry.kind === 'file') named.add(c.entry.hash);
+      for (const [hash, data] of inline) {
+        if (!named.has(hash)) continue;
+        const line = blobLine(hash, data);
+        blobs.push({ hash, offset: tail.bytes + text.length + BLOB_DATA_OFFSET, length: line.length - BLOB_DATA_OFFSET - 3 });
+        text += line; // ASCII: string length is byte length
+      }
+    }
+    text += `${JSON.stringify({ step, seq, changes: changes.map(toStoredChange) })}\n`;
     try {
       mkdirSync(path.dirname(file), { recursive: true });
       const handle = await open(file, 'a');
       try {
-        await handle.write(line);
+        await handle.write(text);
         await handle.datasync();
       } finally {
         await handle.close();
       }
       if (seq === 1) syncDirSync(path.dirname(file));
     } catch (e) {
-      // The line may be half written: re-read (and repair) before the next append.
-      this.nextSeq.delete(runId);
+      // The lines may be half written: re-read (and repair) before the next append.
+      this.tails.delete(runId);
       throw writeError(file, 'checkpoint log', e);
     }
-    this.nextSeq.set(runId, seq + 1);
+    for (const b of blobs) this.blobs.addInline(b.hash, { file, offset: b.offset, length: b.length });
+    this.tails.set(runId, { seq: seq + 1, bytes: tail.bytes + Buffer.byteLength(text) });
     return delta;
   }
 
@@ -242,8 +272,17 @@ export class CheckpointStore {
     return deltas.length - kept.length;
   }
 
+  /**
+   * Writes `deltas` as the run's whole log, renumbered, without inline blobs:
+   * the blobs they name that only a log holds are stored in objects/ first.
+   */
   private async rewriteLog(runId: string, deltas: readonly Delta[]): Promise<void> {
     const file = this.paths.runCheckpoints(runId);
+    const inlined = new Set<string>();
+    for (const d of deltas) for (const c of d.changes) if (!('deleted' in c) && c.entry.kind === 'file' && this.blobs.onlyInline(c.entry.hash)) inlined.add(c.entry.hash);
+    const contents: Array<readonly [string, Buffer]> = [];
+    for (const hash of inlined) contents.push([hash, await this.blobs.read(hash)]);
+    await this.blobs.putDurably(contents);
     const renumbered = deltas.map((d, i) => ({ ...d, seq: i + 1 }));
     const text = renumbered.map((d) => JSON.stringify({ step: d.step, seq: d.seq, changes: d.changes.map(toStoredChange) })).join('\n');
     if (renumbered.length === 0) {
@@ -256,7 +295,8 @@ export class CheckpointStore {
     } else {
       await writeFileAtomic(file, `${text}\n`);
     }
-    this.nextSeq.set(runId, renumbered.length + 1);
+    this.blobs.forgetInline(file);
+    this.tails.set(runId, { seq: renumbered.length + 1, bytes: renumbered.length === 0 ? 0 : Buffer.byteLength(text) + 1 });
   }
 
   private async loadLog(runId: string): Promise<{ deltas: Delta[]; validBytes: number; totalBytes: number }> {
@@ -269,22 +309,32 @@ export class CheckpointStore {
       throw readError(file, 'checkpoint log', e);
     }
     const lastNewline = bytes.lastIndexOf(0x0a);
-    const lines = lastNewline < 0 ? [] : bytes.subarray(0, lastNewline).toString('utf8').split('\n');
     const deltas: Delta[] = [];
-    let validBytes = lastNewline + 1;
-    for (const [i, line] of lines.entries()) {
-      const delta = parseDelta(line);
-      if (!delta) {
-        // A complete but unreadable final line is a torn write whose newline made it; anything earlier is damage.
-        if (i === lines.length - 1) {
-          validBytes = lastNewline + 1 - Buffer.byteLength(line) - 1;
-          break;
+    // Blob lines wait for the delta line they belong to; the log is valid up to the last delta line.
+    let pending: Array<{ hash: string; offset: number; length: number }> = [];
+    let validBytes = 0;
+    let line = 0;
+    for (let start = 0; start <= lastNewline; ) {
+      const end = bytes.indexOf(0x0a, start);
+      line++;
+      const blob = parseBlobLine(bytes, start, end);
+      if (blob) {
+        pending.push(blob);
+      } else {
+        const delta = parseDelta(bytes.toString('utf8', start, end));
+        if (!delta) {
+          // A complete but unreadable final line is a torn write whose newline made it; anything earlier is damage.
+          if (end === lastNewline) break;
+          throw new StoreError('invalid_entry', `The checkpoint log ${file} is damaged at line ${line}.`, { path: file });
         }
-        throw new StoreError('invalid_entry', `The checkpoint log ${file} is damaged at line ${i + 1}.`, { path: file });
+        deltas.push(delta);
+        for (const b of pending) this.blobs.addInline(b.hash, { file, offset: b.offset, length: b.length });
+        pending = [];
+        validBytes = end + 1;
       }
-      deltas.push(delta);
+      start = end + 1;
     }
-    return { deltas, validBytes: Math.max(validBytes, 0), totalBytes: bytes.length };
+    return { deltas, validBytes, totalBytes: bytes.length };
   }
 
   private cacheSnapshot(hash: string, manifest: Manifest): void {

@@ -7,7 +7,8 @@
  *     snapshots/<hash>.json       a full manifest, named by the hash of its text;
  *                                 runs over an unchanged workspace share one
  *     runs/<runId>/base.json      the run's base: a reference to a snapshot
- *     runs/<runId>/checkpoints.jsonl  append-only deltas, one line per step
+ *     runs/<runId>/checkpoints.jsonl  append-only deltas, one line per step, with
+ *                                 the step's small new contents inline (inline-blobs.ts)
  *     host-index.json             stat cache of the host workspace (no re-hashing)
  *     sandbox-state.json          what the container's /workspace holds
  *     sandbox-dirty.json          paths drained but not yet recorded (crash window)

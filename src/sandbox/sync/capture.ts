@@ -6,7 +6,7 @@
  * change.
  *
  * Contract:
- * - Input is a drained change list. Paths outside the records (`.git`,
+ * - Input is a drained change list, perhaps with the paths' snapshots. Paths outside the records (`.git`,
  *   `.crewbox`, escapes) and untracked paths the `.gitignore` rules ignore are
  *   dropped before anything is read.
  * - A path that reads back as a directory with none of its entries in the
@@ -14,12 +14,14 @@
  *   and an overflowed change list are resolved from one listing: size, mode
  *   and mtime first, content only for candidates. A changed `.gitignore` also
  *   triggers a listing, since it may reveal files that were ignored.
- * - Every blob named by the returned changes is durable, and the tree
- *   already includes them; the caller records them (or, if it cannot, must
- *   stop using the tree: it is ahead of the records).
+ * - Every blob named by the returned changes is durable or held in
+ *   `deps.inline` (to be written with the delta line), and the tree already
+ *   includes them; the caller records them (or, if it cannot, must stop
+ *   using the tree: it is ahead of the records).
  */
 import type { ContainerFiles, FileSnapshot, ListedEntry } from '../container-files.ts';
 import type { BlobStore } from '../store/blobs.ts';
+import type { InlineBlobs } from '../store/inline-blobs.ts';
 import { LINK_MODE, permissionBits, sameEntry, sha256, type ManifestChange, type ManifestEntry } from '../store/manifest.ts';
 import { ancestorsOf } from '../store/store-paths.ts';
 import { isGitignorePath, type IgnoreRules } from './ignore-rules.ts';
@@ -28,12 +30,16 @@ import { compareListing, recordablePath, underAny, type TrackedTree } from './tr
 export interface Drained {
   paths: string[];
   overflow: boolean;
+  /** Snapshots taken after the drain (ContainerFiles `read`): used instead of reading those paths again. */
+  files?: readonly FileSnapshot[];
 }
 
 export interface CaptureDeps {
   files: ContainerFiles;
   blobs: BlobStore;
   signal: AbortSignal;
+  /** Holds small new contents for the caller to write with its delta line instead of storing them here. */
+  inline?: InlineBlobs;
 }
 
 /** The drained paths worth reading (no I/O beyond loading the ignore rules). */
@@ -57,7 +63,7 @@ export async function captureChanges(deps: CaptureDeps, tree: TrackedTree, drain
     const paths = await relevantPaths(tree, drained.paths);
     if (paths.length > 0) {
       const rules = await tree.ignoreRules();
-      const snapshots = await deps.files.readFiles(paths, deps.signal);
+      const snapshots = await snapshotsOf(deps, paths, drained.files);
       const batch: ManifestChange[] = [];
       const contents = new Map<string, Buffer>();
       // A directory whose entries came in the same list was walked by the tracker (the supervisor reports
@@ -82,6 +88,15 @@ export async function captureChanges(deps: CaptureDeps, tree: TrackedTree, drain
     }
   }
   return [...all.values()];
+}
+
+/** The paths' snapshots: from those that came with the drain, reading only paths they lack. */
+async function snapshotsOf(deps: CaptureDeps, paths: readonly string[], given: readonly FileSnapshot[] | undefined): Promise<FileSnapshot[]> {
+  if (!given) return deps.files.readFiles([...paths], deps.signal);
+  const byPath = new Map(given.map((f) => [f.path, f]));
+  const missing = paths.filter((p) => !byPath.has(p));
+  if (missing.length > 0) for (const f of await deps.files.readFiles(missing, deps.signal)) byPath.set(f.path, f);
+  return paths.map((p) => byPath.get(p) as FileSnapshot);
 }
 
 export interface Reconciled {
@@ -163,12 +178,24 @@ function interpret(tree: TrackedTree, rules: IgnoreRules, s: FileSnapshot, batch
   return undefined;
 }
 
-/** Stores the batch's blobs durably, then applies it to the tree and merges it into `all` (one change per path). */
+/**
+ * Stores the batch's new blobs durably (or hands small ones to `deps.inline`),
+ * then applies it to the tree and merges it into `all` (one change per path).
+ */
 async function commit(deps: CaptureDeps, tree: TrackedTree, batch: ManifestChange[], contents: Map<string, Buffer>, all: Map<string, ManifestChange>): Promise<void> {
   if (batch.length === 0) return;
-  const needed = new Set<string>();
-  for (const c of batch) if (!('deleted' in c) && c.entry.kind === 'file') needed.add(c.entry.hash);
-  await deps.blobs.putDurably([...needed].map((hash) => [hash, contents.get(hash) as Buffer] as const));
+  const stored: Array<readonly [string, Buffer]> = [];
+  const seen = new Set<string>();
+  for (const c of batch) {
+    if ('deleted' in c || c.entry.kind !== 'file' || seen.has(c.entry.hash)) continue;
+    const { hash } = c.entry;
+    seen.add(hash);
+    const data = contents.get(hash) as Buffer;
+    // Already in objects/: putDurably only freshens it. New and small: written with the delta line.
+    if (deps.inline && !deps.blobs.has(hash) && deps.inline.offer(hash, data)) continue;
+    stored.push([hash, data]);
+  }
+  await deps.blobs.putDurably(stored);
   tree.apply(batch);
   for (const c of batch) {
     all.delete(c.path);
