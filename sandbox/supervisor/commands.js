@@ -80,11 +80,11 @@ class ExecService {
    * through another supervisor waits on the claim, which goes only after the
    * result is published. `close()` waits for these writes.
    */
-  recordSoon(callId, result) {
+  recordSoon(callId, result, abortRequested) {
     this.pendingRecords.set(callId, result);
     // If the write fails, the result stays pending here: resends to this supervisor still get it.
     this.background(
-      this.journal.recordAsync(callId, 'exec', result).then(() => {
+      this.journal.recordAsync(callId, 'exec', result, abortRequested).then(() => {
         if (this.pendingRecords.get(callId) === result) this.pendingRecords.delete(callId);
       }),
       `journal ${callId}`,
@@ -135,6 +135,12 @@ class ExecService {
       const entry = this.track(callId, this.journal.waitFor(callId, orphaned), () => this.killRemote(callId));
       return { ...(await this.listen(entry, notify)), joined: true };
     }
+    // A supervisor that recorded the call after the lookup above released its claim only after recording it.
+    const late = this.journal.read(callId);
+    if (late) {
+      this.journal.release(callId);
+      return { ...late.result, replayed: true };
+    }
 
     const runner = this.pool.take();
     const start = runner ? (spec, handlers) => runner.start(spec, handlers) : (spec, handlers) => startCold({ shell: this.shell, env: this.env }, spec, handlers);
@@ -157,8 +163,9 @@ class ExecService {
       const result = { ...raw, stderr: note + raw.stderr, cwd: raw.cwd ?? cwd };
       if (raw.cwd !== undefined) this.setCwd(session, raw.cwd);
       // A kill sent through another supervisor (killRemote) leaves a mark in the journal.
-      if (!result.aborted && !result.timedOut && this.journal.abortRequested(callId)) Object.assign(result, { aborted: true, exitCode: null });
-      this.recordSoon(callId, result);
+      const abortRequested = this.journal.abortRequested(callId);
+      if (!result.aborted && !result.timedOut && abortRequested) Object.assign(result, { aborted: true, exitCode: null });
+      this.recordSoon(callId, result, abortRequested);
       return result;
     });
     const entry = this.track(callId, finished, () => proc.kill(), listeners);

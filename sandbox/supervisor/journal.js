@@ -4,26 +4,43 @@
  * disk in the container, so a host that crashed and resends a call gets the
  * recorded result instead of running it twice.
  *
- * Layout (file names are a hash of the call id):
- * - `<dir>/<key>.json`: the result, published with link(2) so the first
- *   writer wins and readers never see a partial file. On the container's
- *   disk: it survives supervisor and container restarts.
+ * Layout (a call's key is a hash of its id):
+ * - `<dir>/<pid>-<starttime>-<n>.log`: the results one supervisor process
+ *   recorded, appended as lines `<key> <json>\n` (json: {callId, op, result,
+ *   recordedAt}); a new file past ROTATE_BYTES. On the container's disk: they
+ *   survive supervisor and container restarts. Appending to an open file
+ *   costs a write; a file per result cost a create in a directory of
+ *   thousands on the overlay file system, most of the supervisor's CPU per
+ *   command.
  * - `<claimDir>/<key>.running`: created with O_EXCL before a call starts (the
  *   claim, so two supervisors can never both start it); holds the owner's
  *   identity (pid + start time) and the command's kill token.
  * - `<claimDir>/<key>.abort`: a kill requested by a supervisor that joined the
  *   call but does not own it.
+ * - `<claimDir>/results.gen`: one byte appended per result recorded by any
+ *   supervisor, so a lookup that misses knows in one fstat whether another
+ *   supervisor recorded something since it last looked (then it reads the
+ *   logs' new tails).
  * Claims describe running processes, so they only need to live as long as
  * the container runs: `claimDir` is on tmpfs when the container has one
- * (supervisor.js), which keeps every file-system write on the disk off the
- * path of a call (a create on the overlay disk waits for the file system's
- * journal: measured 3-4 ms per create while other containers sync, 0.05 ms on
- * tmpfs). A container restart kills every command and clears the claims; the
- * host then recovers a cut-off call with `replayOnly`, which finds no record
- * and starts nothing.
- * Results are written after the answer (`recordAsync`, off the event loop);
- * until a result is published its claim stays, so another supervisor waits
- * for it. Old entries are pruned at start (by age, then by total size).
+ * (supervisor.js), which keeps every file create on the disk off the path of
+ * a call (a create on the overlay disk waits for the file system's journal:
+ * measured 3-4 ms per create while other containers sync, 0.05 ms on tmpfs).
+ * A container restart kills every command and clears the claims; the host
+ * then recovers a cut-off call with `replayOnly`, which finds no record and
+ * starts nothing.
+ *
+ * Contract:
+ * - A result is in a log (and counted in results.gen) before its claim goes,
+ *   so whoever claims a call after that finds the result (check after the
+ *   claim), and whoever finds the claim waits (`waitFor`).
+ * - The first result recorded for a call stands; lookups index every log
+ *   once at start and then only what the logs gained.
+ * - A cut-off line (a supervisor killed mid-append) is skipped; its call's
+ *   claim outlives its dead owner, so the call is recorded as interrupted.
+ * - Logs of dead supervisors are pruned at start (by age, then by total
+ *   size); per-call files of older supervisor versions (`<key>.json`) are
+ *   still read.
  */
 const crypto = require('crypto');
 const fs = require('fs');
@@ -33,33 +50,67 @@ const { isAlive } = require('./reaper.js');
 const POLL_MS = 50;
 /** A claim marker still unparsable after this long was left by a writer that died mid-write. */
 const PARTIAL_MARKER_MS = 5000;
+const KEY_CACHE_SIZE = 1024;
+const KEY_LENGTH = 40;
+const ROTATE_BYTES = 16 * 1024 * 1024;
+const LOG_NAME = /^(\d+)-(\d+)-(\d+)\.log$/;
+const KEY_LINE = /^[0-9a-f]{40} $/;
 
 class Journal {
-  /** `claimDir` defaults to `dir` (claims on disk too). */
-  constructor(dir, self, { claimDir = dir } = {}) {
+  /** `claimDir` defaults to `dir` (claims on disk too). `self`: this process's identity (processIdentity). */
+  constructor(dir, self, { claimDir = dir, rotateBytes = ROTATE_BYTES } = {}) {
     this.dir = dir;
     this.claimDir = claimDir;
     this.self = self;
+    this.rotateBytes = rotateBytes;
     this.seq = 0;
+    this.keys = new Map();
+    /** key -> where its result is: { file, offset, length } (a line's json), or { file } (a legacy file). */
+    this.index = new Map();
+    /** log file -> bytes indexed so far (up to the end of its last complete line). */
+    this.indexed = new Map();
+    /** This process's log: { file, fd, size, n }, opened at the first record. */
+    this.own = null;
+    /** Bumps of results.gen this process has seen or made. */
+    this.genSeen = 0;
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.mkdirSync(claimDir, { recursive: true, mode: 0o700 });
+    this.genFd = fs.openSync(path.join(claimDir, 'results.gen'), 'a');
+    this.genSeen = fs.fstatSync(this.genFd).size;
+    /** The logs are indexed at the first lookup (after prune, which may remove some). */
+    this.scanned = false;
   }
 
+  key(callId) {
+    const id = String(callId);
+    let key = this.keys.get(id);
+    if (key === undefined) {
+      key = crypto.createHash('sha256').update(id).digest('hex').slice(0, KEY_LENGTH);
+      // A call's files are named several times while it runs: hash its id once.
+      if (this.keys.size >= KEY_CACHE_SIZE) this.keys.delete(this.keys.keys().next().value);
+      this.keys.set(id, key);
+    }
+    return key;
+  }
+
+  /** A claim-directory file of the call ('running' or 'abort'). */
   file(callId, ext) {
-    const key = crypto.createHash('sha256').update(String(callId)).digest('hex').slice(0, 40);
-    return path.join(ext === 'json' ? this.dir : this.claimDir, `${key}.${ext}`);
+    return path.join(this.claimDir, `${this.key(callId)}.${ext}`);
   }
 
   /** The recorded entry `{callId, op, result, recordedAt}`, if any. */
   read(callId) {
-    const file = this.file(callId, 'json');
-    // existsSync first: a miss (the common case) then costs no exception.
-    if (!fs.existsSync(file)) return undefined;
-    try {
-      return JSON.parse(fs.readFileSync(file, 'utf8'));
-    } catch {
-      return undefined;
+    const key = this.key(callId);
+    if (!this.scanned) {
+      this.scanned = true;
+      this.scan();
     }
+    let at = this.index.get(key);
+    if (at === undefined && this.othersRecorded()) {
+      this.scan();
+      at = this.index.get(key);
+    }
+    return at === undefined ? undefined : readEntry(at);
   }
 
   /** True when this process now owns the call; false when someone else claimed it first. */
@@ -91,45 +142,162 @@ class Journal {
     }
   }
 
-  /** Publishes a result unless one is already there; returns the result that stands. */
+  /** Records a result unless one is already there (synchronously); returns the result that stands. */
   record(callId, op, result) {
-    const final = this.file(callId, 'json');
-    const tmp = `${final}.${process.pid}.${++this.seq}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ callId, op, result, recordedAt: Date.now() }));
-    let won = false;
-    try {
-      fs.linkSync(tmp, final);
-      won = true;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-    } finally {
-      unlinkQuietly(tmp);
-    }
-    this.release(callId);
-    if (won) return result;
     const stored = this.read(callId);
-    return stored ? stored.result : result;
+    if (stored) {
+      this.release(callId);
+      return stored.result;
+    }
+    const { log, offset, line } = this.reserve(callId, op, result);
+    fs.writeSync(log.fd, line, 0, line.length, offset);
+    this.published(callId, log.file, offset, line.length);
+    this.release(callId);
+    return result;
   }
 
   /**
-   * `record` through the thread pool, so the event loop keeps serving other
-   * calls while the disk is slow. Same order: the result is published before
-   * the claim goes.
+   * `record` for a call this process claimed, with the write through the
+   * thread pool, so a slow disk delays neither this answer nor other calls;
+   * the claim goes once the result is in the log.
+   * `abortRequested`: what the caller found (saves a lookup in `release`).
    */
-  async recordAsync(callId, op, result) {
-    const final = this.file(callId, 'json');
-    const tmp = `${final}.${process.pid}.${++this.seq}.tmp`;
-    // Callback APIs: the promise ones cost ~0.1 ms of CPU per call in FileHandle bookkeeping, on every exec.
-    await new Promise((resolve, reject) => fs.writeFile(tmp, JSON.stringify({ callId, op, result, recordedAt: Date.now() }), (e) => (e ? reject(e) : resolve())));
-    const linked = await new Promise((resolve) => fs.link(tmp, final, resolve));
-    await new Promise((resolve) => fs.unlink(tmp, resolve));
-    if (linked && linked.code !== 'EEXIST') throw linked;
-    this.release(callId);
+  async recordAsync(callId, op, result, abortRequested = true) {
+    if (this.read(callId)) {
+      this.release(callId, abortRequested);
+      return;
+    }
+    const { log, offset, line } = this.reserve(callId, op, result);
+    log.writing++;
+    try {
+      await new Promise((resolve, reject) => fs.write(log.fd, line, 0, line.length, offset, (e) => (e ? reject(e) : resolve())));
+    } finally {
+      log.writing--;
+      closeIfDone(log);
+    }
+    this.published(callId, log.file, offset, line.length);
+    this.release(callId, abortRequested);
+  }
+
+  /** Where this process's next line goes (positional writes: several may be in flight, each at its own offset). */
+  reserve(callId, op, result) {
+    const line = Buffer.from(`${this.key(callId)} ${JSON.stringify({ callId, op, result, recordedAt: Date.now() })}\n`);
+    if (this.own === null || this.own.size >= this.rotateBytes) {
+      const tag = this.self ? `${this.self.pid}-${this.self.startTime}` : `${process.pid}-0`;
+      // Only this process writes a log named by its pid and start time (O_EXCL, in case a reboot reused both).
+      const previous = this.own;
+      for (let n = previous === null ? 0 : previous.n + 1; ; n++) {
+        const file = path.join(this.dir, `${tag}-${n}.log`);
+        try {
+          this.own = { file, fd: fs.openSync(file, 'wx', 0o600), size: 0, n, writing: 0, retired: false };
+          break;
+        } catch (e) {
+          if (e.code !== 'EEXIST') throw e;
+        }
+      }
+      if (previous !== null) {
+        previous.retired = true;
+        closeIfDone(previous);
+      }
+    }
+    const offset = this.own.size;
+    this.own.size += line.length;
+    return { log: this.own, offset, line };
+  }
+
+  /** A line is in the log: index it, then tell other supervisors (results.gen) before the claim goes. */
+  published(callId, file, offset, length) {
+    const key = this.key(callId);
+    if (!this.index.has(key)) this.index.set(key, { file, offset: offset + KEY_LENGTH + 1, length: length - KEY_LENGTH - 2 });
+    fs.writeSync(this.genFd, 'x');
+    this.genSeen++;
+  }
+
+  /** Whether results.gen grew by bumps this process has not seen. */
+  othersRecorded() {
+    let size;
+    try {
+      size = fs.fstatSync(this.genFd).size;
+    } catch {
+      return true;
+    }
+    if (size === this.genSeen) return false;
+    this.genSeen = size;
+    return true;
+  }
+
+  /** Indexes what the logs gained since the last scan (and legacy result files not seen yet). */
+  scan() {
+    let names;
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const file = path.join(this.dir, name);
+      if (LOG_NAME.test(name)) {
+        if (this.own === null || file !== this.own.file) this.indexLog(file);
+      } else if (name.endsWith('.json') && name.length === KEY_LENGTH + 5) {
+        const key = name.slice(0, KEY_LENGTH);
+        if (!this.index.has(key)) this.index.set(key, { file });
+      }
+    }
+  }
+
+  indexLog(file) {
+    const from = this.indexed.get(file) || 0;
+    let bytes;
+    try {
+      const fd = fs.openSync(file, 'r');
+      try {
+        const size = fs.fstatSync(fd).size;
+        if (size <= from) return;
+        bytes = Buffer.alloc(size - from);
+        let done = 0;
+        while (done < bytes.length) {
+          const n = fs.readSync(fd, bytes, done, bytes.length - done, from + done);
+          if (n === 0) break;
+          done += n;
+        }
+        bytes = bytes.subarray(0, done);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return; // gone (pruned) or unreadable
+    }
+    let start = 0;
+    let writerAlive;
+    for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a, start)) {
+      // A complete line has no NUL (JSON escapes it); bytes not written yet read as NUL.
+      const nul = bytes.indexOf(0, start);
+      const valid = (nul < 0 || nul > end) && end - start > KEY_LENGTH + 1 && KEY_LINE.test(bytes.toString('latin1', start, start + KEY_LENGTH + 1));
+      if (!valid) {
+        // A writer appends several lines at once, each at its own offset: a line not written yet reads as zeros.
+        // While the writer lives, stop there and read on from it next time; a dead writer's gap (a write its
+        // crash cut off) is skipped, with whatever follows it up to the next line end.
+        if (writerAlive === undefined) writerAlive = logWriterAlive(file);
+        if (writerAlive) break;
+        const s = lastNulBefore(bytes, start, end) + 1;
+        if (s > start && end - s > KEY_LENGTH + 1 && KEY_LINE.test(bytes.toString('latin1', s, s + KEY_LENGTH + 1))) this.indexLine(file, bytes, from, s, end);
+      } else {
+        this.indexLine(file, bytes, from, start, end);
+      }
+      start = end + 1;
+    }
+    this.indexed.set(file, from + start);
+  }
+
+  indexLine(file, bytes, from, start, end) {
+    const key = bytes.toString('latin1', start, start + KEY_LENGTH);
+    if (!this.index.has(key)) this.index.set(key, { file, offset: from + start + KEY_LENGTH + 1, length: end - start - KEY_LENGTH - 1 });
   }
 
   /** Drops the claim and any abort request (tmpfs: cheap, kept synchronous). */
-  release(callId) {
+  release(callId, abortRequested = true) {
     unlinkQuietly(this.file(callId, 'running'));
+    if (!abortRequested) return;
     const abort = this.file(callId, 'abort');
     if (fs.existsSync(abort)) unlinkQuietly(abort);
   }
@@ -177,33 +345,80 @@ class Journal {
   }
 
   /**
-   * Removes entries older than maxAgeMs (keeping claims whose owner still
-   * runs), then the oldest results until the rest fit in maxBytes.
+   * Removes logs (and legacy result files) older than maxAgeMs whose writer
+   * is gone, and claims older than that whose owner is gone; then the oldest
+   * logs of gone writers until the rest fit in maxBytes. Forgets what it
+   * removed.
    */
   prune(maxAgeMs, maxBytes) {
     const cutoff = Date.now() - maxAgeMs;
-    const results = [];
+    const logs = [];
     const names = fs.readdirSync(this.dir).map((name) => path.join(this.dir, name));
     if (this.claimDir !== this.dir) names.push(...fs.readdirSync(this.claimDir).map((name) => path.join(this.claimDir, name)));
+    const removed = new Set();
     for (const full of names) {
       const name = path.basename(full);
+      if (name === 'results.gen') continue;
       try {
         const st = fs.statSync(full);
-        if (st.mtimeMs >= cutoff) {
-          if (name.endsWith('.json')) results.push({ full, mtimeMs: st.mtimeMs, size: st.size });
+        const log = LOG_NAME.exec(name);
+        const writerGone = log ? !isAlive({ pid: Number(log[1]), startTime: Number(log[2]) }) : true;
+        if (st.mtimeMs >= cutoff || !writerGone) {
+          if (log || name.endsWith('.json')) logs.push({ full, mtimeMs: st.mtimeMs, size: st.size, writerGone });
           continue;
         }
         if (name.endsWith('.running') && isAlive(JSON.parse(fs.readFileSync(full, 'utf8')).owner)) continue;
         fs.unlinkSync(full);
+        removed.add(full);
       } catch {
         // Raced with another supervisor, or unreadable: leave it.
       }
     }
     let kept = 0;
-    for (const r of results.sort((a, b) => b.mtimeMs - a.mtimeMs)) {
+    for (const r of logs.sort((a, b) => b.mtimeMs - a.mtimeMs)) {
       kept += r.size;
-      if (kept > maxBytes) unlinkQuietly(r.full);
+      if (kept > maxBytes && r.writerGone) {
+        unlinkQuietly(r.full);
+        removed.add(r.full);
+      }
     }
+    if (removed.size === 0) return;
+    for (const [key, at] of this.index) if (removed.has(at.file)) this.index.delete(key);
+    for (const file of removed) this.indexed.delete(file);
+  }
+}
+
+/** Closes a log this process rotated away from once its last write is done. */
+function closeIfDone(log) {
+  if (log.retired && log.writing === 0) fs.close(log.fd, () => {});
+}
+
+/** Index of the last NUL in bytes[start, end), or start - 1. */
+function lastNulBefore(bytes, start, end) {
+  for (let i = end - 1; i >= start; i--) if (bytes[i] === 0) return i;
+  return start - 1;
+}
+
+/** Whether the process that writes a log (named by pid and start time) is alive. */
+function logWriterAlive(file) {
+  const m = LOG_NAME.exec(path.basename(file));
+  return m !== null && isAlive({ pid: Number(m[1]), startTime: Number(m[2]) });
+}
+
+/** The entry at an index position; undefined when it cannot be read or parsed. */
+function readEntry(at) {
+  try {
+    if (at.offset === undefined) return JSON.parse(fs.readFileSync(at.file, 'utf8'));
+    const buf = Buffer.alloc(at.length);
+    const fd = fs.openSync(at.file, 'r');
+    try {
+      fs.readSync(fd, buf, 0, at.length, at.offset);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return JSON.parse(buf.toString('utf8'));
+  } catch {
+    return undefined;
   }
 }
 

@@ -75,6 +75,24 @@ describe('ChannelContainerFiles (real container)', function () {
     for (const p of extra) assert.equal(await sh(`test -e '${p}' || test -L '${p}' || echo missing`), 'missing\n', `${p} was reported but exists`);
   });
 
+  it('carries the changed files\' snapshots with the drain when few changed (one round trip), and only then', async () => {
+    await files.drainChanges(signal);
+    await sh('mkdir -p r && printf a > r/one.txt && head -c 2000000 /dev/zero > r/big.txt && ln -s one.txt r/ln && rm -f r/none');
+    const small = await files.drainChanges(signal, { read: true });
+    assert.equal(small.overflow, false);
+    const byPath = new Map((small.files ?? []).map((f) => [f.path, f]));
+    assert.deepEqual([...byPath.keys()].sort(), [...small.paths].sort(), 'a snapshot for every changed path');
+    assert.equal(byPath.get('r/one.txt')?.content?.toString(), 'a');
+    assert.equal(byPath.get('r/big.txt')?.content?.length, 2_000_000, 'a file past the inline size is fetched in chunks');
+    assert.equal(byPath.get('r/ln')?.linkTarget, 'one.txt');
+    assert.equal(byPath.get('r')?.kind, 'dir');
+
+    await sh('for i in $(seq 1 100); do echo $i > r/f$i; done');
+    const many = await files.drainChanges(signal, { read: true });
+    assert.equal(many.paths.length, 100);
+    assert.equal(many.files, undefined, 'many paths: names only');
+  });
+
   it('reports what a shell command created, modified, deleted and moved', async () => {
     await sh('mkdir -p t/keep t/gone/sub && echo 1 > t/keep/mod.txt && echo 1 > t/gone/sub/x.txt && echo 1 > t/del.txt && mkdir t/olddir');
     await files.drainChanges(signal);
