@@ -18,6 +18,7 @@ export async function openCliRuntime(io: CliIo, workspace: string, opts: { netwo
     network: opts.network,
     env: io.env,
     onProgress: (p) => io.err(`  … ${p.message}${p.total ? ` (${p.done ?? 0}/${p.total})` : ''}`),
+    onCollected: (gc) => logger.info('blob store collection when the sandbox session closed', { gc }),
   });
   const c = session.container;
   logger.info('sandbox ready', { container: c.id.slice(0, 12), image: c.image, user: c.user, network: c.network, created: c.created });

@@ -36,7 +36,16 @@ export interface DriveSession {
 
 /** The heavy half, behind a loader so activation stays cheap and tests can fake it. */
 export interface HeavyModules {
-  openSession(opts: { workspace: string; installDir: string; network: boolean; image?: string; limits?: { memoryBytes: number; cpus: number; pids: number }; env: Env; onProgress: (p: { phase: string; message: string }) => void }): Promise<DriveSession>;
+  openSession(opts: {
+    workspace: string;
+    installDir: string;
+    network: boolean;
+    image?: string;
+    limits?: { memoryBytes: number; cpus: number; pids: number };
+    env: Env;
+    onProgress: (p: { phase: string; message: string }) => void;
+    onCollected?: (gc: { collected: boolean }) => void;
+  }): Promise<DriveSession>;
   createRuntime(opts: { workspace: string; session: DriveSession; env: Env; apiKeys: Partial<Record<ProviderName, string>>; baseURLs: Partial<Record<ProviderName, string>>; logger: Logger }): CrewRuntime;
   listRuns(workspace: string): Promise<RunSummary[]>;
   isRunLocked(workspace: string, runId: string): Promise<boolean>;
@@ -214,6 +223,7 @@ export class RunController {
         ...sandboxOptionsFrom(this.deps.settings()),
         env: this.deps.env,
         onProgress: (p) => this.setSandbox({ state: p.phase === 'image' ? 'building' : 'starting', detail: p.message.slice(0, 500) }),
+        onCollected: (gc) => this.deps.logger.info('blob store collection when the sandbox session closed', { gc }),
       });
       this.setSandbox({ state: 'ready' });
       const runtime = heavy.createRuntime({ workspace: this.deps.workspace, session, env: this.deps.env, apiKeys, baseURLs, logger: this.deps.logger });

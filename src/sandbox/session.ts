@@ -2,7 +2,9 @@
  * Composition of the Docker sandbox for one host process: the engine, the
  * workspace's hardened container, one supervisor channel (restarted if it
  * drops), the SandboxPort for the tools and the RunFiles port for
- * checkpoints. The CLI and the extension both open one of these per run.
+ * checkpoints. The CLI and the extension both open one of these per run;
+ * closing it also collects the workspace's blob store when that is due
+ * (store/gc-schedule.ts).
  */
 import path from 'node:path';
 import type { RunFilesProgress } from '../core/sandbox/run-files.ts';
@@ -14,6 +16,7 @@ import { SupervisorLink } from './channel/link.ts';
 import { ChannelContainerFiles } from './channel/container-files-impl.ts';
 import { DockerSandbox } from './docker-sandbox.ts';
 import { createRunFiles, type RunFiles } from './run-files.ts';
+import { collectIfDue, type ScheduledGc } from './store/gc-schedule.ts';
 
 export interface SandboxSessionOptions {
   workspace: string;
@@ -29,6 +32,8 @@ export interface SandboxSessionOptions {
   hostNode?: string;
   labels?: Record<string, string>;
   onProgress?: (p: RunFilesProgress) => void;
+  /** What the scheduled blob collection did when the session closed (for logs). */
+  onCollected?: (gc: ScheduledGc | { collected: false; reason: 'failed'; error: unknown }) => void;
   signal?: AbortSignal;
 }
 
@@ -61,5 +66,16 @@ export async function openSandboxSession(opts: SandboxSessionOptions): Promise<S
   );
   const sandbox = new DockerSandbox(link);
   const runFiles = createRunFiles({ workspace: opts.workspace, containerFiles: new ChannelContainerFiles(engine, container.id, link) });
-  return { engine, container, sandbox, runFiles, close: () => link.close() };
+  return {
+    engine,
+    container,
+    sandbox,
+    runFiles,
+    close: async () => {
+      await link.close();
+      // The store is collected by itself about once a day (never while a run is driven); a failure only means later.
+      const gc = await collectIfDue(opts.workspace).catch((e: unknown) => ({ collected: false as const, reason: 'failed' as const, error: e }));
+      opts.onCollected?.(gc);
+    },
+  };
 }

@@ -4,13 +4,14 @@
  * to goes once it is older than the grace period; a damaged run stops it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { main } from '../../src/cli/main.ts';
 import { acquireRunLock } from '../../src/core/store/locks.ts';
 import { BlobStore } from '../../src/sandbox/store/blobs.ts';
 import { CheckpointStore } from '../../src/sandbox/store/checkpoints.ts';
 import { activeRuns, collectGarbage } from '../../src/sandbox/store/gc.ts';
+import { collectIfDue } from '../../src/sandbox/store/gc-schedule.ts';
 import { sha256, type Manifest } from '../../src/sandbox/store/manifest.ts';
 import { sandboxStorePaths } from '../../src/sandbox/store/store-paths.ts';
 import { recordingIo } from '../support/cli-io.ts';
@@ -172,5 +173,53 @@ describe('crewbox sandbox gc', () => {
     assert.equal(await main(['sandbox', 'gc', '--workspace', ws], io), 0);
     assert.match(io.stdout.join('\n'), /Removed 1 blobs/);
     assert.equal(existsSync(blobs.pathOf(hash)), false);
+  });
+});
+
+describe('scheduled collection (collectIfDue, when a sandbox session closes)', () => {
+  let ws: string;
+  beforeEach(() => {
+    ws = tempDir('crewbox-gc-due-');
+  });
+  afterEach(() => rmSync(ws, { recursive: true, force: true }));
+
+  const orphan = async (text: string): Promise<string> => {
+    const blobs = new BlobStore(sandboxStorePaths(ws).objects);
+    const { hash } = await blobs.put(Buffer.from(text));
+    const old = new Date(Date.now() - 2 * HOUR);
+    utimesSync(blobs.pathOf(hash), old, old);
+    return blobs.pathOf(hash);
+  };
+
+  it('collects when never collected, then not again within the interval, then again after it', async () => {
+    assert.deepEqual(await collectIfDue(ws), { collected: false, reason: 'no_store' });
+    const first = await orphan('one\n');
+    const done = await collectIfDue(ws);
+    assert.equal(done.collected, true);
+    assert.equal(existsSync(first), false);
+    assert.equal(JSON.parse(readFileSync(sandboxStorePaths(ws).gcState, 'utf8')).report.looseDeleted, 1);
+
+    const second = await orphan('two\n');
+    assert.deepEqual(await collectIfDue(ws), { collected: false, reason: 'not_due' });
+    assert.equal(existsSync(second), true);
+    const tomorrow = Date.now() + 25 * HOUR;
+    const later = await collectIfDue(ws, { now: () => tomorrow, graceMs: HOUR });
+    assert.equal(later.collected, true);
+    assert.equal(existsSync(second), false);
+  });
+
+  it('skips (and stays due) while a run is driven; a damaged state file means due', async () => {
+    const file = await orphan('busy\n');
+    writeFileSync(sandboxStorePaths(ws).gcState, '{not json');
+    mkdirSync(new CheckpointStore(ws).paths.runDir('busy'), { recursive: true });
+    const release = await acquireRunLock(ws, 'busy');
+    try {
+      assert.deepEqual(await collectIfDue(ws), { collected: false, reason: 'runs_active' });
+      assert.equal(existsSync(file), true);
+    } finally {
+      await release();
+    }
+    assert.equal((await collectIfDue(ws)).collected, true);
+    assert.equal(existsSync(file), false);
   });
 });

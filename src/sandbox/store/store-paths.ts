@@ -13,6 +13,7 @@
  *     sandbox-state.json          what the container's /workspace holds
  *     sandbox-dirty.json          paths drained but not yet recorded (crash window)
  *     sandbox-stats.json          size and mtime of the container's files (no re-reading)
+ *     gc-state.json               when blobs were last collected, and what went
  */
 import path from 'node:path';
 import { crewboxPaths } from '../../core/store/layout.ts';
@@ -26,6 +27,8 @@ export interface SandboxStorePaths {
   readonly sandboxState: string;
   readonly sandboxDirty: string;
   readonly sandboxStats: string;
+  /** When blobs were last collected (gc-schedule.ts). */
+  readonly gcState: string;
   snapshot(hash: string): string;
   runDir(runId: string): string;
   runBase(runId: string): string;
@@ -50,6 +53,7 @@ export function sandboxStorePaths(workspace: string): SandboxStorePaths {
     sandboxState: path.join(core.root, 'sandbox-state.json'),
     sandboxDirty: path.join(core.root, 'sandbox-dirty.json'),
     sandboxStats: path.join(core.root, 'sandbox-stats.json'),
+    gcState: path.join(core.root, 'gc-state.json'),
     snapshot: (hash) => {
       if (!isHash(hash)) throw new Error(`Not a snapshot hash: ${JSON.stringify(hash)}`);
       return path.join(snapshots, `${hash}.json`);
