@@ -114,8 +114,10 @@ class ExecService {
     if (stored) return { ...stored.result, replayed: true };
     // replayOnly: a host recovering from its own crash asks what became of a
     // call; if no supervisor ever claimed it, it must not be started now.
-    if (params.replayOnly === true) {
-      if (this.journal.marker(callId) === undefined) throw new OpError('not_found', `No record of call ${callId} in the journal.`);
+    if (params.replayOnly === true && this.journal.marker(callId) === undefined) {
+      const late = this.journal.read(callId, { thorough: true });
+      if (late) return { ...late.result, replayed: true };
+      throw new OpError('not_found', `No record of call ${callId} in the journal.`);
     }
 
     let cwd = this.cwdOf(session);
@@ -136,7 +138,7 @@ class ExecService {
       return { ...(await this.listen(entry, notify)), joined: true };
     }
     // A supervisor that recorded the call after the lookup above released its claim only after recording it.
-    const late = this.journal.read(callId);
+    const late = this.journal.read(callId, { thorough: true });
     if (late) {
       this.journal.release(callId);
       return { ...late.result, replayed: true };

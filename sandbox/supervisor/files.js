@@ -41,7 +41,7 @@ function createFileOps(confine, journal) {
     if (typeof content !== 'string') throw new OpError('invalid', 'write needs content as a string.');
     if (encoding !== 'utf8' && encoding !== 'base64') throw new OpError('invalid', `Unknown encoding ${encoding}.`);
     if (callId !== undefined) {
-      const stored = journal.read(callId);
+      const stored = journal.read(callId, { thorough: true });
       if (stored) return { ...stored.result, replayed: true };
     }
     if (confine.lexical(p) === confine.root) throw new OpError('is_directory', 'The workspace root is a directory; choose a file path.');

@@ -38,9 +38,13 @@
  *   once at start and then only what the logs gained.
  * - A cut-off line (a supervisor killed mid-append) is skipped; its call's
  *   claim outlives its dead owner, so the call is recorded as interrupted.
+ * - A line not written yet (several writes are in flight at once, each at
+ *   its own offset) does not hide the complete lines after it.
  * - Logs of dead supervisors are pruned at start (by age, then by total
  *   size); per-call files of older supervisor versions (`<key>.json`) are
- *   still read.
+ *   still read: indexed at start, and looked up by name where a lookup
+ *   decides whether a call runs (`thorough`), since an older supervisor
+ *   still running does not count its results in results.gen.
  */
 const crypto = require('crypto');
 const fs = require('fs');
@@ -67,8 +71,10 @@ class Journal {
     this.keys = new Map();
     /** key -> where its result is: { file, offset, length } (a line's json), or { file } (a legacy file). */
     this.index = new Map();
-    /** log file -> bytes indexed so far (up to the end of its last complete line). */
+    /** log file -> where the next scan reads from (the end of its last complete line, or its first unwritten one). */
     this.indexed = new Map();
+    /** Logs of live writers with a line not written yet (read again at every miss until it is). */
+    this.gaps = new Set();
     /** This process's log: { file, fd, size, n }, opened at the first record. */
     this.own = null;
     /** Bumps of results.gen this process has seen or made. */
@@ -98,17 +104,31 @@ class Journal {
     return path.join(this.claimDir, `${this.key(callId)}.${ext}`);
   }
 
-  /** The recorded entry `{callId, op, result, recordedAt}`, if any. */
-  read(callId) {
+  /**
+   * The recorded entry `{callId, op, result, recordedAt}`, if any.
+   * `thorough`: also look for a per-call result file an older supervisor
+   * version may have written since the logs were indexed (it does not count
+   * in results.gen) — for lookups that decide whether a call runs or how it
+   * ended, not for the first, fast lookup of a new call.
+   */
+  read(callId, { thorough = false } = {}) {
     const key = this.key(callId);
     if (!this.scanned) {
       this.scanned = true;
       this.scan();
     }
     let at = this.index.get(key);
-    if (at === undefined && this.othersRecorded()) {
+    // A live writer's log with a line not written yet is read again from there at every miss.
+    if (at === undefined && (this.othersRecorded() || this.gaps.size > 0)) {
       this.scan();
       at = this.index.get(key);
+    }
+    if (at === undefined && thorough) {
+      const legacy = path.join(this.dir, `${key}.json`);
+      if (fs.existsSync(legacy)) {
+        at = { file: legacy };
+        this.index.set(key, at);
+      }
     }
     return at === undefined ? undefined : readEntry(at);
   }
@@ -144,13 +164,14 @@ class Journal {
 
   /** Records a result unless one is already there (synchronously); returns the result that stands. */
   record(callId, op, result) {
-    const stored = this.read(callId);
+    const stored = this.read(callId, { thorough: true });
     if (stored) {
       this.release(callId);
       return stored.result;
     }
     const { log, offset, line } = this.reserve(callId, op, result);
-    fs.writeSync(log.fd, line, 0, line.length, offset);
+    const written = fs.writeSync(log.fd, line, 0, line.length, offset);
+    if (written !== line.length) throw new Error(`short write to ${log.file} (${written} of ${line.length} bytes)`);
     this.published(callId, log.file, offset, line.length);
     this.release(callId);
     return result;
@@ -170,7 +191,13 @@ class Journal {
     const { log, offset, line } = this.reserve(callId, op, result);
     log.writing++;
     try {
-      await new Promise((resolve, reject) => fs.write(log.fd, line, 0, line.length, offset, (e) => (e ? reject(e) : resolve())));
+      await new Promise((resolve, reject) =>
+        fs.write(log.fd, line, 0, line.length, offset, (e, written) => {
+          if (e) reject(e);
+          else if (written !== line.length) reject(new Error(`short write to ${log.file} (${written} of ${line.length} bytes)`));
+          else resolve();
+        }),
+      );
     } finally {
       log.writing--;
       closeIfDone(log);
@@ -267,26 +294,29 @@ class Journal {
     } catch {
       return; // gone (pruned) or unreadable
     }
+    // A writer appends several lines at once, each at its own offset, so a line not written yet (or whose
+    // write failed, or was cut off by a crash) reads as NUL bytes, and lines after it may be complete. Those
+    // are indexed all the same: a writer releases a call's claim once its line is written, whatever happened
+    // to the lines before. While the writer lives, the next scan reads again from its first unwritten line.
     let start = 0;
-    let writerAlive;
+    let gap;
+    let nextNul = bytes.indexOf(0);
     for (let end = bytes.indexOf(0x0a); end >= 0; end = bytes.indexOf(0x0a, start)) {
-      // A complete line has no NUL (JSON escapes it); bytes not written yet read as NUL.
-      const nul = bytes.indexOf(0, start);
-      const valid = (nul < 0 || nul > end) && end - start > KEY_LENGTH + 1 && KEY_LINE.test(bytes.toString('latin1', start, start + KEY_LENGTH + 1));
-      if (!valid) {
-        // A writer appends several lines at once, each at its own offset: a line not written yet reads as zeros.
-        // While the writer lives, stop there and read on from it next time; a dead writer's gap (a write its
-        // crash cut off) is skipped, with whatever follows it up to the next line end.
-        if (writerAlive === undefined) writerAlive = logWriterAlive(file);
-        if (writerAlive) break;
-        const s = lastNulBefore(bytes, start, end) + 1;
-        if (s > start && end - s > KEY_LENGTH + 1 && KEY_LINE.test(bytes.toString('latin1', s, s + KEY_LENGTH + 1))) this.indexLine(file, bytes, from, s, end);
-      } else {
-        this.indexLine(file, bytes, from, start, end);
-      }
+      if (nextNul >= 0 && nextNul < start) nextNul = bytes.indexOf(0, start);
+      // A complete line has no NUL (JSON escapes it).
+      const clean = nextNul < 0 || nextNul > end;
+      const lineStart = clean ? start : lastNulBefore(bytes, start, end) + 1;
+      if (!clean && gap === undefined) gap = start;
+      if (end - lineStart > KEY_LENGTH + 1 && KEY_LINE.test(bytes.toString('latin1', lineStart, lineStart + KEY_LENGTH + 1))) this.indexLine(file, bytes, from, lineStart, end);
       start = end + 1;
     }
-    this.indexed.set(file, from + start);
+    if (gap !== undefined && logWriterAlive(file)) {
+      this.indexed.set(file, from + gap);
+      this.gaps.add(file);
+    } else {
+      this.indexed.set(file, from + start);
+      this.gaps.delete(file);
+    }
   }
 
   indexLine(file, bytes, from, start, end) {
@@ -316,12 +346,12 @@ class Journal {
    */
   async waitFor(callId, interrupted) {
     for (;;) {
-      const stored = this.read(callId);
+      const stored = this.read(callId, { thorough: true });
       if (stored) return stored.result;
       const marker = this.marker(callId);
       if (marker === undefined || (marker !== 'partial' && !isAlive(marker.owner))) {
         // Re-read: the owner may have published between the two reads.
-        const late = this.read(callId);
+        const late = this.read(callId, { thorough: true });
         if (late) return late.result;
         return this.record(callId, 'exec', interrupted());
       }
@@ -336,7 +366,7 @@ class Journal {
       if (!name.endsWith('.running')) continue;
       try {
         const marker = JSON.parse(fs.readFileSync(path.join(this.claimDir, name), 'utf8'));
-        if (!isAlive(marker.owner) && !this.read(marker.callId)) found.push(marker);
+        if (!isAlive(marker.owner) && !this.read(marker.callId, { thorough: true })) found.push(marker);
       } catch {
         // Mid-write or gone: its owner is alive, or prune will get it.
       }
@@ -384,7 +414,10 @@ class Journal {
     }
     if (removed.size === 0) return;
     for (const [key, at] of this.index) if (removed.has(at.file)) this.index.delete(key);
-    for (const file of removed) this.indexed.delete(file);
+    for (const file of removed) {
+      this.indexed.delete(file);
+      this.gaps.delete(file);
+    }
   }
 }
 

@@ -110,8 +110,13 @@ function main() {
       if (!read || typeof read !== 'object' || drained.overflow || drained.paths.length === 0) return drained;
       const maxPaths = Math.min(Math.max(0, Number(read.maxPaths) || 0), 1000);
       if (drained.paths.length > maxPaths) return drained;
-      const { files: snapshots } = await bulk.readFiles({ paths: drained.paths, inlineMax: read.inlineMax, budget: read.budget });
-      return { ...drained, files: snapshots };
+      // The paths are drained already: a read that fails must not lose them (the host reads them itself).
+      try {
+        const { files: snapshots } = await bulk.readFiles({ paths: drained.paths, inlineMax: read.inlineMax, budget: read.budget });
+        return { ...drained, files: snapshots };
+      } catch {
+        return drained;
+      }
     },
     readFiles: bulk.readFiles,
     readChunk: bulk.readChunk,

@@ -91,6 +91,13 @@ describe('ChannelContainerFiles (real container)', function () {
     const many = await files.drainChanges(signal, { read: true });
     assert.equal(many.paths.length, 100);
     assert.equal(many.files, undefined, 'many paths: names only');
+
+    // A file that cannot be read: the drained paths still come back (without snapshots), never lost.
+    await sh('echo secret > r/locked && chmod 000 r/locked');
+    const failed = await files.drainChanges(signal, { read: true });
+    assert.ok(failed.paths.includes('r/locked'), JSON.stringify(failed.paths));
+    assert.equal(failed.files, undefined);
+    await sh('chmod 644 r/locked');
   });
 
   it('reports what a shell command created, modified, deleted and moved', async () => {

@@ -207,6 +207,36 @@ describe('CheckpointStore', () => {
       await assert.rejects(damaged.blobs.read(h('a2')), (e) => isStoreError(e) && e.code === 'invalid_entry' && /damaged/.test(e.message));
     });
 
+    it('appends at the real end of the log when another process appended meanwhile', async () => {
+      await store.createRun('r1', await store.writeSnapshot(baseManifest()));
+      const other = new CheckpointStore(ws);
+      await store.append('r1', 1, [upsert('a', 'one')], inline('one'));
+      await other.append('r1', 2, [upsert('b', 'two')], inline('two'));
+      await store.append('r1', 3, [upsert('c', 'three')], inline('three'));
+      assert.equal(await read(store, 'three'), 'three', 'its own offsets are right');
+      const fresh = new CheckpointStore(ws);
+      assert.deepEqual((await fresh.readDeltas('r1')).map((d) => d.seq), [1, 2, 3]);
+      for (const t of ['one', 'two', 'three']) assert.equal(await read(fresh, t), t);
+    });
+
+    it('a content held by two runs stays readable when one run\'s log is rewritten; a long log takes no more inline blobs', async () => {
+      const hash = await store.writeSnapshot(baseManifest());
+      await store.createRun('r1', hash);
+      await store.createRun('r2', hash);
+      await store.append('r1', 1, [upsert('a', 'kept')], inline('kept'));
+      await store.append('r1', 2, [upsert('b', 'shared')], inline('shared'));
+      await store.append('r2', 1, [upsert('b', 'shared')], inline('shared'));
+      await store.truncateAfter('r1', 1);
+      assert.equal(store.blobs.has(h('shared')), false, 'not kept by r1: not moved to objects/');
+      assert.equal(await read(store, 'shared'), 'shared', 'still in r2\'s log');
+
+      const capped = new CheckpointStore(ws, undefined, { maxInlineLogBytes: 1 });
+      await capped.append('r2', 2, [upsert('c', 'late')], inline('late'));
+      assert.equal(capped.blobs.has(h('late')), true, 'stored in objects/ before the delta line');
+      assert.ok(!readFileSync(capped.paths.runCheckpoints('r2'), 'utf8').includes(h('late') + '","data"'));
+      assert.equal(await read(new CheckpointStore(ws), 'late'), 'late');
+    });
+
     it('a fork or a truncation stores the kept deltas\' inline blobs in objects/ and writes a log without them', async () => {
       await store.createRun('r1', await store.writeSnapshot(baseManifest()));
       await store.append('r1', 1, [upsert('src/a.ts', 'a2')], inline('a2'));

@@ -60,7 +60,8 @@ export class BlobStore {
   private deferredFiles: string[] = [];
   private readonly deferredDirs = new Set<string>();
   private readonly freshenedAt = new Map<string, number>();
-  private readonly inline = new Map<string, InlineLocation>();
+  /** Every place a checkpoint log this store read holds a blob (the same content may be in several runs' logs). */
+  private readonly inline = new Map<string, InlineLocation[]>();
   private readonly inMemory = new Set<ReadonlyMap<string, Buffer>>();
 
   constructor(readonly dir: string) {
@@ -74,12 +75,18 @@ export class BlobStore {
 
   /** Notes where a checkpoint log holds a blob (see Inline blobs in the module doc). */
   addInline(hash: string, location: InlineLocation): void {
-    if (!this.inline.has(hash)) this.inline.set(hash, location);
+    const known = this.inline.get(hash);
+    if (!known) this.inline.set(hash, [location]);
+    else if (!known.some((l) => l.file === location.file && l.offset === location.offset)) known.push(location);
   }
 
   /** Forgets inline blobs of a log that was rewritten (their offsets no longer hold). */
   forgetInline(file: string): void {
-    for (const [hash, loc] of this.inline) if (loc.file === file) this.inline.delete(hash);
+    for (const [hash, locations] of this.inline) {
+      const kept = locations.filter((l) => l.file !== file);
+      if (kept.length === 0) this.inline.delete(hash);
+      else if (kept.length < locations.length) this.inline.set(hash, kept);
+    }
   }
 
   /** Whether the blob is found only inline in a checkpoint log (not in objects/). */
@@ -122,6 +129,7 @@ export class BlobStore {
    */
   freshen(hash: string): void {
     const where = this.locate(hash);
+    if (Array.isArray(where)) return; // held by checkpoint logs, which the collector never sweeps
     const file = typeof where === 'string' ? where : where.file;
     const now = Date.now();
     if (now - (this.freshenedAt.get(file) ?? 0) < FRESHEN_EVERY_MS) return;
@@ -269,7 +277,7 @@ export class BlobStore {
     const where = this.locate(hash);
     try {
       if (typeof where === 'string') return await readFile(where);
-      return 'size' in where ? this.packs.readSync(where) : this.readInlined(hash, where);
+      return Array.isArray(where) ? this.readInlined(hash, where) : this.packs.readSync(where);
     } catch (e) {
       throw e instanceof StoreError ? e : readError(this.pathOf(hash), 'blob', e);
     }
@@ -282,7 +290,7 @@ export class BlobStore {
     const where = this.locate(hash);
     try {
       if (typeof where === 'string') return readFileSync(where);
-      return 'size' in where ? this.packs.readSync(where) : this.readInlined(hash, where);
+      return Array.isArray(where) ? this.readInlined(hash, where) : this.packs.readSync(where);
     } catch (e) {
       throw e instanceof StoreError ? e : readError(this.pathOf(hash), 'blob', e);
     }
@@ -293,7 +301,7 @@ export class BlobStore {
     if (held) return Readable.from([held]);
     const where = this.locate(hash);
     if (typeof where === 'string') return createReadStream(where);
-    if (!('size' in where)) {
+    if (Array.isArray(where)) {
       try {
         return Readable.from([this.readInlined(hash, where)]);
       } catch (e) {
@@ -306,14 +314,19 @@ export class BlobStore {
     return createReadStream(where.file, { start: where.offset, end: where.offset + where.size - 1 });
   }
 
-  /** An inline blob's bytes, checked; a damaged one is a clear store error. */
-  private readInlined(hash: string, where: InlineLocation): Buffer {
-    try {
-      return readInline(where, hash);
-    } catch (e) {
-      if (e instanceof InlineBlobError) throw new StoreError('invalid_entry', `The checkpoint log ${where.file} is damaged: ${e.message}.`, { path: where.file, cause: e });
-      throw e;
+  /** An inline blob's bytes, checked, from the first of its places that holds them; none: a clear store error. */
+  private readInlined(hash: string, where: InlineLocation[]): Buffer {
+    let failure: InlineBlobError | undefined;
+    for (const location of where) {
+      try {
+        return readInline(location, hash);
+      } catch (e) {
+        if (!(e instanceof InlineBlobError)) throw e;
+        failure ??= e;
+      }
     }
+    const file = where[0]?.file ?? this.dir;
+    throw new StoreError('invalid_entry', `The checkpoint log ${file} is damaged: ${failure?.message ?? 'no copy of the blob'}.`, { path: file, cause: failure });
   }
 
   /**
@@ -322,7 +335,7 @@ export class BlobStore {
    * fail as not_found). objects/ first: a rewritten log's blobs were stored
    * there before it was replaced, so a stale inline location is never used.
    */
-  private locate(hash: string): string | PackLocation | InlineLocation {
+  private locate(hash: string): string | PackLocation | InlineLocation[] {
     const loose = this.pathOf(hash);
     // Packs first once their indexes are in memory; before that a stat is cheaper than loading them
     // (a diff reads a few loose blobs and never needs the snapshot's pack).

@@ -21,8 +21,8 @@
  *   presence means the run's records are complete.
  * - Snapshots are shared: runs over an unchanged workspace name the same file.
  */
-import { open, readFile, truncate, unlink } from 'node:fs/promises';
-import { mkdirSync } from 'node:fs';
+import { open, readFile, truncate, unlink, type FileHandle } from 'node:fs/promises';
+import { fstatSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { StoreError, errnoCode, readError, writeError } from '../../core/store/errors.ts';
 import { syncDirSync, writeFileAtomic } from '../../core/store/layout.ts';
@@ -53,6 +53,8 @@ interface BaseRecord {
 }
 
 const SNAPSHOT_CACHE_SIZE = 2;
+/** Past this length a run's log takes no more inline blobs (it is read whole whenever the run's state is rebuilt). */
+const MAX_INLINE_LOG_BYTES = 64 * 1024 * 1024;
 
 export class CheckpointStore {
   readonly paths: SandboxStorePaths;
@@ -63,9 +65,12 @@ export class CheckpointStore {
   /** Per run with a known log: the next seq and the log's length (where the next append lands). */
   private readonly tails = new Map<string, { seq: number; bytes: number }>();
 
-  constructor(workspace: string, blobs?: BlobStore) {
+  private readonly maxInlineLogBytes: number;
+
+  constructor(workspace: string, blobs?: BlobStore, options: { maxInlineLogBytes?: number } = {}) {
     this.paths = sandboxStorePaths(workspace);
     this.blobs = blobs ?? new BlobStore(this.paths.objects);
+    this.maxInlineLogBytes = options.maxInlineLogBytes ?? MAX_INLINE_LOG_BYTES;
   }
 
   /** Stores a full manifest as a shared snapshot; returns its hash. */
@@ -192,51 +197,60 @@ export class CheckpointStore {
    */
   async append(runId: string, step: number, changes: readonly ManifestChange[], inline?: ReadonlyMap<string, Buffer>): Promise<Delta> {
     const file = this.paths.runCheckpoints(runId);
-    let tail = this.tails.get(runId);
-    if (tail === undefined) {
-      const log = await this.loadLog(runId);
-      if (log.validBytes < log.totalBytes) {
-        try {
-          await truncate(file, log.validBytes);
-        } catch (e) {
-          throw writeError(file, 'checkpoint log', e);
-        }
-      }
-      tail = { seq: (log.deltas.at(-1)?.seq ?? 0) + 1, bytes: log.validBytes };
+    const named = new Map<string, Buffer>();
+    if (inline && inline.size > 0) {
+      for (const c of changes) if (!('deleted' in c) && c.entry.kind === 'file' && inline.has(c.entry.hash)) named.set(c.entry.hash, inline.get(c.entry.hash) as Buffer);
     }
-    const { seq } = tail;
-    const delta: Delta = { step, seq, changes: [...changes] };
+    let handle: FileHandle | undefined;
+    let seq = 0;
+    let bytes = 0;
     const blobs: Array<{ hash: string; offset: number; length: number }> = [];
     let text = '';
-    if (inline && inline.size > 0) {
-      const named = new Set<string>();
-      for (const c of changes) if (!('deleted' in c) && c.entry.kind === 'file') named.add(c.entry.hash);
-      for (const [hash, data] of inline) {
-        if (!named.has(hash)) continue;
-        const line = blobLine(hash, data);
-        blobs.push({ hash, offset: tail.bytes + text.length + BLOB_DATA_OFFSET, length: line.length - BLOB_DATA_OFFSET - 3 });
-        text += line; // ASCII: string length is byte length
-      }
-    }
-    text += `${JSON.stringify({ step, seq, changes: changes.map(toStoredChange) })}\n`;
     try {
       mkdirSync(path.dirname(file), { recursive: true });
-      const handle = await open(file, 'a');
-      try {
-        await handle.write(text);
-        await handle.datasync();
-      } finally {
-        await handle.close();
+      handle = await open(file, 'a');
+      // The cached end of the log holds only if nobody appended since (another process may have driven the run).
+      let tail = this.tails.get(runId);
+      if (tail === undefined || tail.bytes !== fstatSync(handle.fd).size) tail = await this.repairTail(runId);
+      ({ seq, bytes } = tail);
+      if (bytes >= this.maxInlineLogBytes) {
+        // A long run's log is read whole to rebuild its state: past this size, new contents go to objects/.
+        await this.blobs.putDurably([...named]);
+        named.clear();
       }
+      for (const [hash, data] of named) {
+        const line = blobLine(hash, data);
+        blobs.push({ hash, offset: bytes + text.length + BLOB_DATA_OFFSET, length: line.length - BLOB_DATA_OFFSET - 3 });
+        text += line; // ASCII: string length is byte length
+      }
+      text += `${JSON.stringify({ step, seq, changes: changes.map(toStoredChange) })}\n`;
+      await handle.write(text);
+      await handle.datasync();
       if (seq === 1) syncDirSync(path.dirname(file));
     } catch (e) {
       // The lines may be half written: re-read (and repair) before the next append.
       this.tails.delete(runId);
-      throw writeError(file, 'checkpoint log', e);
+      throw e instanceof StoreError ? e : writeError(file, 'checkpoint log', e);
+    } finally {
+      await handle?.close();
     }
     for (const b of blobs) this.blobs.addInline(b.hash, { file, offset: b.offset, length: b.length });
-    this.tails.set(runId, { seq: seq + 1, bytes: tail.bytes + Buffer.byteLength(text) });
-    return delta;
+    this.tails.set(runId, { seq: seq + 1, bytes: bytes + Buffer.byteLength(text) });
+    return { step, seq, changes: [...changes] };
+  }
+
+  /** The log read again, a torn tail cut off: where the next delta goes. */
+  private async repairTail(runId: string): Promise<{ seq: number; bytes: number }> {
+    const file = this.paths.runCheckpoints(runId);
+    const log = await this.loadLog(runId);
+    if (log.validBytes < log.totalBytes) {
+      try {
+        await truncate(file, log.validBytes);
+      } catch (e) {
+        throw writeError(file, 'checkpoint log', e);
+      }
+    }
+    return { seq: (log.deltas.at(-1)?.seq ?? 0) + 1, bytes: log.validBytes };
   }
 
   /** The run's files after `step` (default: after its last checkpoint). */
