@@ -201,21 +201,22 @@ export function createRunFiles(opts: RunFilesOptions): RunFiles {
       const drained = await files.drainChanges(signal, { read: true });
       const relevant = drained.overflow ? [] : await relevantPaths(run.tree, drained.paths);
       let changes = recovered;
-      if (drained.overflow || relevant.length > 0) {
-        // The dirty record is written while the change is read and stored (not before): it is needed only
-        // once the delta line could be missing, and a crash before it is complete loses the paths either way.
-        const dirty = writeDirty(store.paths, { run: runId, afterSeq: run.seq, paths: relevant, overflow: drained.overflow });
-        let captured: ManifestChange[];
-        try {
-          captured = await captureChanges({ files, blobs, signal, inline }, run.tree, { paths: relevant, overflow: drained.overflow, files: drained.files });
-        } catch (e) {
-          await dirty.catch(() => undefined); // the resync after this failure reads it
-          throw e;
+      // The dirty record is written while the change is read and stored (not before, and not waited for
+      // before the delta line): it is needed only if the delta line is missing, and a crash before it is
+      // complete loses the paths either way. A failure waits for it: the resync after it reads it.
+      let dirty: Promise<void> | undefined;
+      try {
+        if (drained.overflow || relevant.length > 0) {
+          dirty = writeDirty(store.paths, { run: runId, afterSeq: run.seq, paths: relevant, overflow: drained.overflow });
+          const captured = await captureChanges({ files, blobs, signal, inline }, run.tree, { paths: relevant, overflow: drained.overflow, files: drained.files });
+          changes = mergeChanges(recovered, captured);
         }
-        await dirty;
-        changes = mergeChanges(recovered, captured);
+        if (changes.length > 0) run.seq = (await store.append(runId, step, changes, inline.entries)).seq;
+      } catch (e) {
+        await dirty?.catch(() => undefined);
+        throw e;
       }
-      if (changes.length > 0) run.seq = (await store.append(runId, step, changes, inline.entries)).seq;
+      await dirty?.catch(() => undefined); // stale once the delta line is in: its failure does not matter
       return { filesChanged: changes.length, paths: changes.map((c) => c.path) };
     } catch (e) {
       run.stale = true;
