@@ -67,7 +67,6 @@ class Journal {
     this.claimDir = claimDir;
     this.self = self;
     this.rotateBytes = rotateBytes;
-    this.seq = 0;
     this.keys = new Map();
     /** key -> where its result is: { file, offset, length } (a line's json), or { file } (a legacy file). */
     this.index = new Map();
@@ -75,7 +74,7 @@ class Journal {
     this.indexed = new Map();
     /** Logs of live writers with a line not written yet (read again at every miss until it is). */
     this.gaps = new Set();
-    /** This process's log: { file, fd, size, n }, opened at the first record. */
+    /** This process's log: { file, fd, size, n, writing, retired }, opened at the first record. */
     this.own = null;
     /** Bumps of results.gen this process has seen or made. */
     this.genSeen = 0;
