@@ -36,7 +36,7 @@ import { sha256 } from './manifest.ts';
 import { isHash } from './store-paths.ts';
 import { forEachLimited } from './concurrency.ts';
 import { PackIndex, PackWriter, type PackLocation } from './packs.ts';
-import { InlineBlobError, readInline, type InlineLocation } from './inline-blobs.ts';
+import { InlineBlobError, InlineIndex, readFirstInline, type InlineLocation } from './inline-blobs.ts';
 
 export type Durability = 'sync' | 'deferred';
 
@@ -60,8 +60,7 @@ export class BlobStore {
   private deferredFiles: string[] = [];
   private readonly deferredDirs = new Set<string>();
   private readonly freshenedAt = new Map<string, number>();
-  /** Every place a checkpoint log this store read holds a blob (the same content may be in several runs' logs). */
-  private readonly inline = new Map<string, InlineLocation[]>();
+  private readonly inline = new InlineIndex();
   private readonly inMemory = new Set<ReadonlyMap<string, Buffer>>();
 
   constructor(readonly dir: string) {
@@ -75,18 +74,12 @@ export class BlobStore {
 
   /** Notes where a checkpoint log holds a blob (see Inline blobs in the module doc). */
   addInline(hash: string, location: InlineLocation): void {
-    const known = this.inline.get(hash);
-    if (!known) this.inline.set(hash, [location]);
-    else if (!known.some((l) => l.file === location.file && l.offset === location.offset)) known.push(location);
+    this.inline.add(hash, location);
   }
 
   /** Forgets inline blobs of a log that was rewritten (their offsets no longer hold). */
   forgetInline(file: string): void {
-    for (const [hash, locations] of this.inline) {
-      const kept = locations.filter((l) => l.file !== file);
-      if (kept.length === 0) this.inline.delete(hash);
-      else if (kept.length < locations.length) this.inline.set(hash, kept);
-    }
+    this.inline.forget(file);
   }
 
   /** Whether the blob is found only inline in a checkpoint log (not in objects/). */
@@ -314,19 +307,15 @@ export class BlobStore {
     return createReadStream(where.file, { start: where.offset, end: where.offset + where.size - 1 });
   }
 
-  /** An inline blob's bytes, checked, from the first of its places that holds them; none: a clear store error. */
+  /** An inline blob's bytes, checked; no good copy: a clear store error. */
   private readInlined(hash: string, where: InlineLocation[]): Buffer {
-    let failure: InlineBlobError | undefined;
-    for (const location of where) {
-      try {
-        return readInline(location, hash);
-      } catch (e) {
-        if (!(e instanceof InlineBlobError)) throw e;
-        failure ??= e;
-      }
+    try {
+      return readFirstInline(hash, where);
+    } catch (e) {
+      if (!(e instanceof InlineBlobError)) throw e;
+      const file = where[0]?.file ?? this.dir;
+      throw new StoreError('invalid_entry', `The checkpoint log ${file} is damaged: ${e.message}.`, { path: file, cause: e });
     }
-    const file = where[0]?.file ?? this.dir;
-    throw new StoreError('invalid_entry', `The checkpoint log ${file} is damaged: ${failure?.message ?? 'no copy of the blob'}.`, { path: file, cause: failure });
   }
 
   /**

@@ -92,6 +92,48 @@ export function readInline(location: InlineLocation, hash: string): Buffer {
   return data;
 }
 
+/** Where checkpoint logs hold blobs, as one BlobStore learned it (the same content may be in several runs' logs). */
+export class InlineIndex {
+  private readonly places = new Map<string, InlineLocation[]>();
+
+  add(hash: string, location: InlineLocation): void {
+    const known = this.places.get(hash);
+    if (!known) this.places.set(hash, [location]);
+    else if (!known.some((l) => l.file === location.file && l.offset === location.offset)) known.push(location);
+  }
+
+  /** Forgets the places in a log that was rewritten (their offsets no longer hold). */
+  forget(file: string): void {
+    for (const [hash, locations] of this.places) {
+      const kept = locations.filter((l) => l.file !== file);
+      if (kept.length === 0) this.places.delete(hash);
+      else if (kept.length < locations.length) this.places.set(hash, kept);
+    }
+  }
+
+  has(hash: string): boolean {
+    return this.places.has(hash);
+  }
+
+  get(hash: string): InlineLocation[] | undefined {
+    return this.places.get(hash);
+  }
+}
+
+/** The blob's bytes from the first of its places that holds them, checked; InlineBlobError when none does. */
+export function readFirstInline(hash: string, locations: readonly InlineLocation[]): Buffer {
+  let failure: InlineBlobError | undefined;
+  for (const location of locations) {
+    try {
+      return readInline(location, hash);
+    } catch (e) {
+      if (!(e instanceof InlineBlobError)) throw e;
+      failure ??= e;
+    }
+  }
+  throw failure ?? new InlineBlobError(`no copy of blob ${hash}`);
+}
+
 export interface InlineLimits {
   /** Largest content carried inline. */
   maxBlobBytes: number;
